@@ -1,0 +1,121 @@
+"""Latency and memory: each runtime is timed in a fresh process of its own, so that its peak RSS is its
+own and not the sum of everything the host process loaded.
+
+TFLite is timed by the standalone on-device script (the same code that runs on a board); PyTorch and ONNX
+Runtime by this module's worker (``python -m edgeflow.bench``), with the same loop and statistics.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from edgeflow.devices import ondevice_bench
+from edgeflow.errors import EdgeflowError
+
+
+@dataclass(frozen=True)
+class BenchRecord:
+    runtime: str
+    precision: str
+    threads: int
+    p50_ms: float
+    p90_ms: float
+    p99_ms: float
+    mean_ms: float
+    std_ms: float
+    iters: int
+    peak_rss_mb: float
+    model_bytes: int
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class BenchSpec:
+    """What to time: ``runtime`` is pytorch | onnxruntime | tflite; ``model`` the file to load."""
+
+    runtime: str
+    precision: str
+    model: Path
+    net: str = ""  # registered name, for pytorch (``model`` is then a state_dict file)
+
+
+def _worker_command(spec: BenchSpec, threads: int, warmup: int, iters: int) -> list[str]:
+    common = ["--threads", str(threads), "--warmup", str(warmup), "--iters", str(iters)]
+    if spec.runtime == "tflite":
+        return [sys.executable, ondevice_bench.__file__, "--model", str(spec.model), *common]
+    return [sys.executable, "-m", "edgeflow.bench", spec.runtime, str(spec.model), "--net", spec.net, *common]
+
+
+def benchmark(spec: BenchSpec, *, threads: int = 1, warmup: int = 20, iters: int = 200,
+              model_bytes: int | None = None) -> BenchRecord:
+    """Time ``iters`` single-sample inferences after ``warmup`` in a fresh process; report percentiles."""
+    cmd = _worker_command(spec, threads, warmup, iters)
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise EdgeflowError(f"benchmark of {spec.runtime} {spec.precision} failed: "
+                            f"{proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else proc.returncode}")
+    rec = json.loads(proc.stdout.strip().splitlines()[-1])
+    lat = rec["latency"]
+    return BenchRecord(spec.runtime, spec.precision, threads, lat["p50_ms"], lat["p90_ms"], lat["p99_ms"],
+                       lat["mean_ms"], lat["std_ms"], lat["iters"], rec["peak_rss_mb"],
+                       model_bytes if model_bytes is not None else spec.model.stat().st_size)
+
+
+def _time_loop(fn, warmup: int, iters: int) -> list[float]:
+    times = []
+    for i in range(warmup + iters):
+        t0 = time.perf_counter()
+        fn()
+        if i >= warmup:
+            times.append((time.perf_counter() - t0) * 1e3)
+    return times
+
+
+def _worker_main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description="time one runtime (used by edgeflow; not a user command)")
+    ap.add_argument("runtime", choices=("pytorch", "onnxruntime"))
+    ap.add_argument("model", type=Path)
+    ap.add_argument("--net", default="")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--warmup", type=int, default=20)
+    ap.add_argument("--iters", type=int, default=200)
+    a = ap.parse_args(argv)
+    if a.runtime == "pytorch":
+        import torch
+
+        from edgeflow.cards import get_card
+        from edgeflow.registry import create_model
+
+        torch.set_num_threads(a.threads)
+        card = get_card(a.net)
+        model = create_model(a.net, num_classes=len(card.classes), in_chans=card.in_chans, img_size=card.img_size)
+        model.load_state_dict(torch.load(a.model, map_location="cpu", weights_only=True))
+        model.eval()
+        x = torch.zeros(card.input_shape)
+        with torch.inference_mode():
+            times = _time_loop(lambda: model(x), a.warmup, a.iters)
+    else:
+        import onnxruntime as ort
+
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads, opts.inter_op_num_threads = a.threads, 1
+        sess = ort.InferenceSession(str(a.model), opts, providers=["CPUExecutionProvider"])
+        inp = sess.get_inputs()[0]
+        feed = {inp.name: np.zeros(inp.shape, np.float32)}
+        times = _time_loop(lambda: sess.run(None, feed), a.warmup, a.iters)
+    print(json.dumps({"latency": ondevice_bench.percentiles(times), "peak_rss_mb": ondevice_bench.peak_rss_mb()}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_worker_main())

@@ -1,0 +1,70 @@
+"""Model cards: the hand-written ``models/<name>/card.toml`` as a typed value."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from typing import Any
+
+from edgeflow.errors import EdgeflowError
+from edgeflow.paths import model_dir
+from edgeflow.registry import check_model_name
+
+DEFAULT_TOLERANCES = {"fp32_max_abs_diff": 1e-4, "fp32_min_agreement": 1.0, "int8_max_accuracy_drop_pp": 1.0}
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    """What a net expects as input, what its paper claims, and how close runtimes must stay."""
+
+    name: str
+    family: str
+    paper: str
+    description: str
+    in_chans: int
+    img_size: int
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+    dataset: str
+    classes: tuple[str, ...]
+    tolerances: dict[str, float]
+    claims: dict[str, Any] = field(default_factory=dict)
+    measured: dict[str, Any] = field(default_factory=dict)
+    train: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def input_shape(self) -> tuple[int, int, int, int]:
+        """NCHW shape of one input sample."""
+        return (1, self.in_chans, self.img_size, self.img_size)
+
+
+def get_card(name: str) -> ModelCard:
+    """Load and validate ``models/<name>/card.toml``."""
+    check_model_name(name)
+    path = model_dir(name) / "card.toml"
+    try:
+        raw = tomllib.loads(path.read_text())
+    except FileNotFoundError as e:
+        raise EdgeflowError(f"model {name!r} has no card at {path}") from e
+    except tomllib.TOMLDecodeError as e:
+        raise EdgeflowError(f"card {path} is not valid TOML: {e}") from e
+    try:
+        inp = raw["input"]
+        return ModelCard(
+            name=name,
+            family=raw["family"],
+            paper=raw["paper"],
+            description=raw.get("description", ""),
+            in_chans=int(inp["in_chans"]),
+            img_size=int(inp["img_size"]),
+            mean=tuple(float(v) for v in inp["mean"]),
+            std=tuple(float(v) for v in inp["std"]),
+            dataset=inp["dataset"],
+            classes=tuple(inp["classes"]),
+            tolerances={**DEFAULT_TOLERANCES, **raw.get("tolerances", {})},
+            claims=raw.get("claims", {}),
+            measured=raw.get("measured", {}),
+            train=raw.get("train", {}),
+        )
+    except (KeyError, TypeError, ValueError) as e:
+        raise EdgeflowError(f"card {path} is missing or has a bad field: {e}") from e

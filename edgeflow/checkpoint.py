@@ -1,0 +1,75 @@
+"""Checkpoints: save atomically, load with clear errors."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn as nn
+
+from edgeflow.errors import EdgeflowError
+from edgeflow.paths import model_dir
+
+FORMAT = "edgeflow-checkpoint-1"
+WEIGHTS_FILE = "weights.pt"
+
+
+def default_checkpoint(name: str) -> Path:
+    return model_dir(name) / WEIGHTS_FILE
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def atomic_write(path: Path, write: Any) -> None:
+    """Call ``write(tmp_path)`` then rename onto ``path``, so a crash never leaves a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_checkpoint(path: Path, name: str, model: nn.Module, meta: dict[str, Any]) -> None:
+    payload = {"format": FORMAT, "model": name, "state_dict": model.state_dict(), "meta": meta}
+    atomic_write(path, lambda tmp: torch.save(payload, tmp))
+
+
+def read_checkpoint(path: Path, name: str) -> dict[str, Any]:
+    """Load and check a checkpoint file written by ``save_checkpoint`` for net ``name``."""
+    if not path.is_file():
+        raise EdgeflowError(
+            f"no checkpoint for {name!r} at {path}. Train one with `edgeflow train {name}`, pass "
+            "--checkpoint FILE, or use --random-init to export untrained weights.")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # torch raises many types for a damaged file
+        raise EdgeflowError(f"checkpoint {path} is corrupt or not a checkpoint ({type(e).__name__})") from e
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise EdgeflowError(f"{path} is not an edgeflow checkpoint (format {FORMAT!r} expected)")
+    if payload.get("model") != name:
+        raise EdgeflowError(f"checkpoint {path} belongs to {payload.get('model')!r}, not {name!r}")
+    return payload
+
+
+def load_weights(model: nn.Module, path: Path, name: str) -> dict[str, Any]:
+    """Load the checkpoint's weights into ``model``; return its metadata."""
+    payload = read_checkpoint(path, name)
+    try:
+        model.load_state_dict(payload["state_dict"])
+    except RuntimeError as e:
+        raise EdgeflowError(f"checkpoint {path} does not fit {name!r}: {str(e).splitlines()[0]}") from e
+    return payload.get("meta", {})

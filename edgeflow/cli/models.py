@@ -1,0 +1,79 @@
+"""``edgeflow models list|info``."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(help="List registered nets and show their cards.", no_args_is_help=True)
+
+
+@app.command("list")
+def list_cmd(
+    pattern: Annotated[str, typer.Argument(help="Shell-style filter, e.g. 'sep*'.")] = "*",
+    json_out: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """One table of all registered nets: params, MFLOPs, trained accuracy, paper claims vs ours."""
+    from rich.table import Table
+
+    from edgeflow.cards import get_card
+    from edgeflow.cli.tables import console
+    from edgeflow.registry import list_models
+    from edgeflow.stats import claim_rows, net_stats
+
+    rows = []
+    for name in list_models(pattern):
+        card, stats = get_card(name), net_stats(name)
+        claims = "; ".join(f"{c.claim}: paper −{c.paper_pct:.2f} %, ours −{c.ours_pct:.2f} %" for c in claim_rows(card))
+        acc = card.measured.get("test_accuracy_pct")
+        rows.append({"name": name, "family": card.family, "params": stats.params, "mflops": stats.flops / 1e6,
+                     "test_accuracy_pct": acc, "claims": claims})
+    if json_out:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    t = Table(title="edgeflow models (FLOPs per image at the card's input size)")
+    for col in ("name", "family", "params", "MFLOPs", "top-1 %", "paper vs ours"):
+        t.add_column(col, justify="right" if col in ("params", "MFLOPs", "top-1 %") else "left")
+    for r in rows:
+        t.add_row(r["name"], r["family"], f"{r['params']:,}", f"{r['mflops']:.1f}",
+                  "-" if r["test_accuracy_pct"] is None else f"{r['test_accuracy_pct']:.2f}", r["claims"])
+    console.print(t)
+
+
+@app.command("info")
+def info_cmd(
+    name: Annotated[str, typer.Argument(help="Registered model name.")],
+    json_out: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """A net's card: input contract, params and FLOPs, the paper's claims beside ours."""
+    from rich.table import Table
+
+    from edgeflow.cards import get_card
+    from edgeflow.cli.tables import console
+    from edgeflow.stats import claim_rows, net_stats
+
+    card, stats = get_card(name), net_stats(name)
+    claims = claim_rows(card)
+    if json_out:
+        typer.echo(json.dumps({"name": name, "family": card.family, "paper": card.paper, "params": stats.params,
+                               "flops": stats.flops, "input_shape": list(card.input_shape), "mean": card.mean,
+                               "std": card.std, "classes": card.classes, "tolerances": card.tolerances,
+                               "measured": card.measured,
+                               "claims": [{"claim": c.claim, "paper_pct": c.paper_pct, "ours_pct": c.ours_pct}
+                                          for c in claims]}, indent=2))
+        return
+    console.print(f"[bold]{name}[/bold] ({card.family})  {card.paper}")
+    console.print(card.description.strip())
+    console.print(f"input {card.in_chans}x{card.img_size}x{card.img_size} ({card.dataset}), mean {card.mean}, "
+                  f"std {card.std}; params {stats.params:,}; {stats.flops / 1e6:.2f} MFLOPs per image")
+    for key, value in card.measured.items():
+        console.print(f"measured {key}: {value}")
+    if claims:
+        t = Table(title="paper claims vs ours (reduction, %)")
+        for col in ("claim", "paper", "ours", "ours − paper (pp of reduction)"):
+            t.add_column(col, justify="left" if col == "claim" else "right")
+        for c in claims:
+            t.add_row(c.claim, f"−{c.paper_pct:.2f}", f"−{c.ours_pct:.2f}", f"{c.gap_pp:+.2f}")
+        console.print(t)

@@ -1,0 +1,38 @@
+"""Tables a person reads; the JSON files hold the same numbers for machines."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from edgeflow.bench import BenchRecord
+from edgeflow.parity import ParityReport
+
+# Off a terminal (CI logs, pipes) rich would wrap tables at 80 columns; give them room instead.
+console = Console()
+if not console.is_terminal:
+    console = Console(width=160)
+
+
+def parity_table(report: ParityReport, bench: tuple[BenchRecord, ...], sizes: dict[str, int]) -> Table:
+    """One row per runtime × precision: parity vs PyTorch, accuracy, latency, memory, size, gate."""
+    lat = {(b.runtime, b.precision): b for b in bench}
+    t = Table(title=f"parity vs PyTorch on {report.samples} images, latency single-image")
+    for col in ("runtime", "precision", "max |Δ|", "cosine", "agree %", "top-1 %", "p50 ms", "p90 ms",
+                "p99 ms", "peak RSS MB", "size KB", "gate"):
+        t.add_column(col, justify="left" if col in ("runtime", "precision", "gate") else "right")
+    for row in (report.reference, *report.rows):
+        b = lat.get((row.runtime, row.precision))
+        is_ref = row is report.reference
+        t.add_row(
+            row.runtime, row.precision,
+            "ref" if is_ref else f"{row.max_abs_diff:.1e}",
+            "ref" if is_ref else f"{row.cosine:.6f}",
+            "ref" if is_ref else f"{100 * row.agreement:.2f}",
+            f"{100 * row.accuracy:.2f}",
+            *(f"{v:.3f}" for v in (b.p50_ms, b.p90_ms, b.p99_ms)) if b else ("-", "-", "-"),
+            f"{b.peak_rss_mb:.0f}" if b else "-",
+            f"{(b.model_bytes if b else sizes.get(row.label, 0)) / 1024:.0f}",
+            "" if is_ref else ("[red]FAIL: " + "; ".join(row.failures) + "[/red]" if row.failures else "[green]ok[/green]"),
+        )
+    return t

@@ -1,0 +1,1 @@
+"""Devices: profiles, transports and the standalone on-device benchmark script."""

@@ -1,0 +1,74 @@
+"""manifest.json: what was exported, from what, with which tools, and the input contract for a device."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from edgeflow.cards import ModelCard
+from edgeflow.checkpoint import atomic_write
+from edgeflow.export.artifact import Artifact, Precision
+
+TOOLS = ("edgeflow", "torch", "onnx", "onnxsim", "onnxruntime", "onnx2tf", "tensorflow", "ai-edge-litert", "numpy")
+
+
+def tool_versions() -> dict[str, str]:
+    found = {}
+    for name in TOOLS:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def input_contract(card: ModelCard, tflite_info: dict[Precision, dict]) -> dict[str, Any]:
+    """Everything a device needs to feed the model and read its answer, and nothing else."""
+    contract: dict[str, Any] = {
+        "onnx_input": {"shape": list(card.input_shape), "layout": "NCHW", "dtype": "float32"},
+        "tflite_input": {"shape": [1, card.img_size, card.img_size, card.in_chans], "layout": "NHWC"},
+        "pixel_scaling": "x / 255 (uint8 pixels to [0, 1])",
+        "normalize": "(x - mean) / std, per channel, after pixel scaling",
+        "mean": list(card.mean),
+        "std": list(card.std),
+        "classes": list(card.classes),
+    }
+    int8 = tflite_info.get(Precision.INT8)
+    if int8:
+        contract["int8"] = {
+            "input": {k: int8["input"][k] for k in ("dtype", "scale", "zero_point")},
+            "output": {k: int8["output"][k] for k in ("dtype", "scale", "zero_point")},
+            "quantize_input": "q = clip(round(normalized / scale) + zero_point)",
+            "dequantize_output": "logits = (q - zero_point) * scale",
+        }
+    return contract
+
+
+def build_manifest(*, card: ModelCard, source: dict[str, Any], calibration: dict[str, Any] | None,
+                   artifacts: list[Artifact], tflite_info: dict[Precision, dict]) -> dict[str, Any]:
+    files = []
+    for a in artifacts:
+        entry = {"file": a.path.name, "format": a.format, "precision": a.precision.value, "sha256": a.sha256,
+                 "bytes": a.size_bytes, "parent_sha256": a.parent}
+        if a.precision in tflite_info and a.format == "tflite":
+            info = tflite_info[a.precision]
+            entry.update(fully_integer=info["fully_integer"], integer_io=info["integer_io"],
+                         tensor_dtypes=info["tensor_dtypes"])
+        files.append(entry)
+    return {
+        "model": card.name,
+        "created_utc": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "source": source,
+        "calibration": calibration,
+        "tools": tool_versions(),
+        "artifacts": files,
+        "input_contract": input_contract(card, tflite_info),
+    }
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    """Write JSON atomically (temp file + rename)."""
+    atomic_write(path, lambda tmp: tmp.write_text(json.dumps(data, indent=2) + "\n"))

@@ -1,0 +1,38 @@
+"""PyTorch → ONNX, simplified with onnxsim."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import torch
+import torch.nn as nn
+
+from edgeflow.cards import ModelCard
+from edgeflow.export.artifact import Artifact, Precision
+
+INPUT_NAME = "input"
+OUTPUT_NAME = "logits"
+
+
+def export_onnx(model: nn.Module, card: ModelCard, path: Path, *, opset: int = 17,
+                parent: str | None = None) -> Artifact:
+    """Export ``model`` (eval mode, batch 1, NCHW float input) to ``path`` and simplify it.
+
+    Uses the TorchScript exporter (``dynamo=False``): it needs no extra packages, gives static shapes that
+    onnx2tf converts cleanly, and its output is checked against PyTorch by the parity stage.
+    """
+    import onnx
+    from onnxsim import simplify
+
+    model = model.eval().to(memory_format=torch.contiguous_format)
+    dummy = torch.zeros(card.input_shape, dtype=torch.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the exporter warns that it is legacy; the choice is deliberate
+        torch.onnx.export(model, (dummy,), str(path), opset_version=opset, dynamo=False,
+                          input_names=[INPUT_NAME], output_names=[OUTPUT_NAME])
+    simplified, ok = simplify(onnx.load(str(path)))
+    if not ok:
+        raise RuntimeError("onnxsim could not validate the simplified model")
+    onnx.save(simplified, str(path))
+    return Artifact.of(path, "onnx", Precision.FP32, parent)

@@ -1,0 +1,89 @@
+"""ONNX → TFLite: onnx2tf builds the TensorFlow graph (NCHW → NHWC) and the fp32/fp16 files; the TFLite
+converter then quantizes from the same SavedModel with our own calibration images."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import shutil
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+
+from edgeflow.errors import EdgeflowError
+from edgeflow.export.artifact import Artifact, Precision
+
+FILE_NAMES = {Precision.FP32: "model_fp32.tflite", Precision.FP16: "model_fp16.tflite",
+              Precision.DYNAMIC: "model_dynamic.tflite", Precision.INT8: "model_int8.tflite"}
+
+
+def _quiet_tensorflow() -> None:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+
+def _onnx2tf(onnx_path: Path, work: Path) -> None:
+    """Write ``work``/model_float32.tflite, model_float16.tflite and the SavedModel."""
+    _quiet_tensorflow()
+    import onnx2tf
+
+    log = io.StringIO()
+    with contextlib.redirect_stdout(log):
+        onnx2tf.convert(input_onnx_file_path=str(onnx_path), output_folder_path=str(work),
+                        output_signaturedefs=True, not_use_onnxsim=True, verbosity="error")
+    if not (work / "model_float32.tflite").is_file():
+        raise RuntimeError(f"onnx2tf wrote no model_float32.tflite:\n{log.getvalue()[-2000:]}")
+
+
+def _quantize(work: Path, precision: Precision, calib_nhwc: np.ndarray | None, *, float_io: bool,
+              per_tensor: bool) -> bytes:
+    import tensorflow as tf
+
+    converter = tf.lite.TFLiteConverter.from_saved_model(str(work))
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if precision is Precision.INT8:
+        assert calib_nhwc is not None
+
+        def representative() -> Iterable[list[np.ndarray]]:
+            for i in range(len(calib_nhwc)):
+                yield [calib_nhwc[i:i + 1]]
+
+        converter.representative_dataset = representative
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        if not float_io:
+            converter.inference_input_type = tf.int8
+            converter.inference_output_type = tf.int8
+    converter._experimental_disable_per_channel = per_tensor
+    return converter.convert()
+
+
+def export_tflite(onnx: Artifact, out_dir: Path, precisions: list[Precision], *,
+                  calib_nchw: np.ndarray | None = None, float_io: bool = False,
+                  per_tensor: bool = False) -> dict[Precision, Artifact]:
+    """Convert ``onnx`` into one .tflite per requested precision inside ``out_dir``.
+
+    ``calib_nchw`` holds preprocessed calibration inputs (NCHW float32, as the net sees them); it is
+    required for INT8 and transposed to the NHWC layout of the TFLite graph here.
+    """
+    if Precision.INT8 in precisions and (calib_nchw is None or len(calib_nchw) == 0):
+        raise EdgeflowError("int8 export needs a non-empty calibration set")
+    work = out_dir / ".onnx2tf"
+    shutil.rmtree(work, ignore_errors=True)
+    try:
+        _onnx2tf(onnx.path, work)
+        made: dict[Precision, Artifact] = {}
+        for p in precisions:
+            dst = out_dir / FILE_NAMES[p]
+            if p is Precision.FP32:
+                shutil.copyfile(work / "model_float32.tflite", dst)
+            elif p is Precision.FP16:
+                shutil.copyfile(work / "model_float16.tflite", dst)
+            else:
+                calib = None if calib_nchw is None else np.ascontiguousarray(calib_nchw.transpose(0, 2, 3, 1))
+                dst.write_bytes(_quantize(work, p, calib, float_io=float_io, per_tensor=per_tensor))
+            made[p] = Artifact.of(dst, "tflite", p, onnx.sha256)
+        return made
+    finally:
+        shutil.rmtree(work, ignore_errors=True)

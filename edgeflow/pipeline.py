@@ -1,0 +1,165 @@
+"""The export pipeline behind ``edgeflow export``: checkpoint → ONNX → TFLite → manifest → parity → bench.
+
+Everything is written into a temp folder beside the destination and renamed into place at the end, so an
+interrupted or failed export never leaves a half-written ``export/<name>/``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+import torch
+
+from edgeflow.bench import BenchRecord, BenchSpec, benchmark
+from edgeflow.cards import ModelCard, get_card
+from edgeflow.checkpoint import default_checkpoint, file_sha256, load_weights
+from edgeflow.data import load_dataset, preprocess
+from edgeflow.errors import EdgeflowError
+from edgeflow.export.artifact import Artifact, Precision
+from edgeflow.export.inspect import inspect_tflite
+from edgeflow.export.manifest import build_manifest, write_json
+from edgeflow.export.onnx import export_onnx
+from edgeflow.export.tflite import export_tflite
+from edgeflow.parity import ParityReport, check_parity
+from edgeflow.paths import export_dir
+from edgeflow.registry import create_model
+from edgeflow.runtimes.onnxruntime_runner import OnnxRuntimeRunner
+from edgeflow.runtimes.tflite_runner import TFLiteRunner
+from edgeflow.runtimes.torch_runner import TorchRunner
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    int8: bool = False
+    float_io: bool = False
+    per_tensor: bool = False
+    checkpoint: Path | None = None
+    random_init: bool = False
+    out_dir: Path | None = None
+    force: bool = False
+    data: str = "fashion-mnist-embedded"
+    data_dir: Path | None = None
+    parity_samples: int | None = None  # None: the whole test split
+    calib_samples: int = 500
+    threads: int = 1
+    bench_iters: int = 200
+    bench: bool = True
+    gates: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    out_dir: Path
+    manifest: dict
+    parity: ParityReport
+    bench: tuple[BenchRecord, ...]
+    seconds: dict[str, float]
+
+
+Step = Callable[[str], None]
+
+
+def _load_model(name: str, card: ModelCard, opts: ExportOptions) -> tuple[torch.nn.Module, dict]:
+    torch.manual_seed(0)  # makes --random-init weights reproducible
+    model = create_model(name, num_classes=len(card.classes), in_chans=card.in_chans, img_size=card.img_size)
+    if opts.random_init:
+        return model.eval(), {"checkpoint": None, "random_init": True, "seed": 0}
+    path = opts.checkpoint or default_checkpoint(name)
+    meta = load_weights(model, path, name)
+    return model.eval(), {"checkpoint": path.name, "sha256": file_sha256(path), "random_init": False,
+                          "trained_on": meta.get("dataset"), "test_accuracy": meta.get("test_accuracy")}
+
+
+def _prepare_out_dir(name: str, opts: ExportOptions) -> Path:
+    out = (opts.out_dir or export_dir() / name).resolve()
+    if out.exists() and not opts.force:
+        raise EdgeflowError(f"{out} already exists; pass --force to replace it or --out to choose another folder")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise EdgeflowError(f"cannot create {out.parent}: {e.strerror}") from e
+    return out
+
+
+@contextmanager
+def _staging(out: Path) -> Iterator[Path]:
+    """A temp folder beside ``out``; renamed onto ``out`` when the block succeeds, removed otherwise."""
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    except OSError as e:
+        raise EdgeflowError(f"cannot write in {out.parent}: {e.strerror}") from e
+    try:
+        yield tmp
+        if out.exists():
+            shutil.rmtree(out)
+        tmp.rename(out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run_export(name: str, opts: ExportOptions, step: Step = lambda _: None) -> ExportResult:
+    """Export ``name`` and check it. A broken gate does not raise: ``bool(result.parity)`` is False."""
+    card = get_card(name)
+    gates = {**card.tolerances, **opts.gates}
+    out = _prepare_out_dir(name, opts)
+    model, source = _load_model(name, card, opts)
+    test = load_dataset(opts.data, "test", opts.data_dir).subset(opts.parity_samples)
+    seconds: dict[str, float] = {}
+    t0 = time.perf_counter()
+    with _staging(out) as stage:
+        step("export ONNX (onnxsim)")
+        onnx = export_onnx(model, card, stage / "model.onnx", parent=source.get("sha256"))
+        precisions = [Precision.FP32] + ([Precision.INT8] if opts.int8 else [])
+        calib_info, calib = None, None
+        if opts.int8:
+            train = load_dataset(opts.data, "train", opts.data_dir).subset(opts.calib_samples)
+            calib = preprocess(train.images, card.mean, card.std)
+            calib_info = {"dataset": train.name, "split": "train", "count": len(train), "sha256": train.sha256(),
+                          "preprocessing": "same as training: x/255, (x - mean)/std"}
+        step(f"convert to TFLite ({', '.join(p.value for p in precisions)})")
+        tflite = export_tflite(onnx, stage, precisions, calib_nchw=calib, float_io=opts.float_io,
+                               per_tensor=opts.per_tensor)
+        info = {p: inspect_tflite(a.path) for p, a in tflite.items()}
+        if opts.int8 and not info[Precision.INT8]["fully_integer"]:
+            raise EdgeflowError(f"the int8 TFLite file is not fully integer: {info[Precision.INT8]['tensor_dtypes']}")
+        artifacts: list[Artifact] = [onnx, *tflite.values()]
+        manifest = build_manifest(card=card, source=source, calibration=calib_info, artifacts=artifacts,
+                                  tflite_info=info)
+        write_json(stage / "manifest.json", manifest)
+        seconds["convert"] = time.perf_counter() - t0
+
+        step(f"parity on {len(test)} {test.name} test images")
+        x = preprocess(test.images, card.mean, card.std)
+        candidates = [OnnxRuntimeRunner(onnx.path, threads=opts.threads)]
+        for p, a in tflite.items():
+            candidates.append(TFLiteRunner(a.path, p.value, threads=opts.threads))
+        report = check_parity(TorchRunner(model, threads=None), candidates, x, test.labels, gates=gates,
+                              data_sha256=test.sha256())
+        seconds["parity"] = time.perf_counter() - t0 - seconds["convert"]
+
+        records: list[BenchRecord] = []
+        if opts.bench:
+            step(f"latency: {opts.bench_iters} timed runs per runtime, {opts.threads} thread(s)")
+            records = _bench_all(name, model, stage, onnx, tflite, opts)
+        seconds["bench"] = time.perf_counter() - t0 - seconds["convert"] - seconds["parity"]
+        write_json(stage / "parity.json", {"model": name, **report.to_dict(),
+                                           "latency": [r.to_dict() for r in records], "seconds": seconds})
+    return ExportResult(out, manifest, report, tuple(records), seconds)
+
+
+def _bench_all(name: str, model: torch.nn.Module, stage: Path, onnx: Artifact,
+               tflite: dict[Precision, Artifact], opts: ExportOptions) -> list[BenchRecord]:
+    kw = {"threads": opts.threads, "iters": opts.bench_iters}
+    with tempfile.TemporaryDirectory() as tmp:
+        weights = Path(tmp) / "weights.pt"
+        torch.save(model.state_dict(), weights)
+        records = [benchmark(BenchSpec("pytorch", "fp32", weights, net=name), **kw, model_bytes=weights.stat().st_size)]
+    records.append(benchmark(BenchSpec("onnxruntime", "fp32", onnx.path), **kw))
+    records += [benchmark(BenchSpec("tflite", p.value, a.path), **kw) for p, a in tflite.items()]
+    return records

@@ -1,0 +1,38 @@
+"""LiteRT (TFLite) runner. Layout and int8 conversion come from the on-device script, so the host and
+the device convert inputs and outputs with the very same code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from edgeflow.devices.ondevice_bench import from_model_output, to_model_input
+from edgeflow.runtimes.base import Runner
+
+
+class TFLiteRunner(Runner):
+    name = "tflite"
+
+    def __init__(self, path: Path, precision: str = "fp32", threads: int | None = None) -> None:
+        self.path, self.precision, self.threads = path, precision, threads
+        self.interpreter = None
+
+    def load(self) -> None:
+        from ai_edge_litert.interpreter import Interpreter
+
+        self.interpreter = Interpreter(model_path=str(self.path), num_threads=self.threads or 1)
+        self.interpreter.allocate_tensors()
+        self.inp = self.interpreter.get_input_details()[0]
+        self.out = self.interpreter.get_output_details()[0]
+
+    def infer(self, batch: np.ndarray) -> np.ndarray:
+        logits = []
+        for i in range(len(batch)):
+            self.interpreter.set_tensor(self.inp["index"], to_model_input(batch[i:i + 1], self.inp))
+            self.interpreter.invoke()
+            logits.append(from_model_output(self.interpreter.get_tensor(self.out["index"]), self.out))
+        return np.concatenate(logits)
+
+    def close(self) -> None:
+        self.interpreter = None

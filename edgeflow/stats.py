@@ -1,0 +1,58 @@
+"""Parameter and FLOP counts, and the paper-vs-ours comparison rows of a card."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import torch
+
+from edgeflow.cards import ModelCard, get_card
+from edgeflow.registry import create_model
+
+CLAIM_KEY = re.compile(r"^(params|flops)_reduction_vs_(\w+)_pct$")
+
+
+@dataclass(frozen=True)
+class NetStats:
+    params: int
+    flops: int  # per image, counted by torch.utils.flop_counter (2 FLOPs per multiply-add; conv/matmul only)
+
+
+@lru_cache(maxsize=None)
+def net_stats(name: str) -> NetStats:
+    """Params and FLOPs of ``name`` at its card's input size."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    card = get_card(name)
+    model = create_model(name, num_classes=len(card.classes), in_chans=card.in_chans, img_size=card.img_size).eval()
+    with torch.inference_mode(), FlopCounterMode(display=False) as counter:
+        model(torch.zeros(card.input_shape))
+    return NetStats(sum(p.numel() for p in model.parameters()), int(counter.get_total_flops()))
+
+
+@dataclass(frozen=True)
+class ClaimRow:
+    claim: str
+    paper_pct: float
+    ours_pct: float
+
+    @property
+    def gap_pp(self) -> float:
+        return self.ours_pct - self.paper_pct
+
+
+def claim_rows(card: ModelCard) -> list[ClaimRow]:
+    """Every ``<params|flops>_reduction_vs_<net>_pct`` claim of the card beside our measured reduction."""
+    rows = []
+    ours = net_stats(card.name)
+    for key, paper in card.claims.items():
+        m = CLAIM_KEY.match(key)
+        if not m:
+            continue
+        metric, other = m.groups()
+        base = net_stats(other)
+        mine, theirs = (ours.params, base.params) if metric == "params" else (ours.flops, base.flops)
+        rows.append(ClaimRow(f"{metric} vs {other}", float(paper), 100.0 * (1 - mine / theirs)))
+    return rows
