@@ -70,7 +70,7 @@ def _gate(row: ParityRow, ref: ParityRow, gates: dict[str, float]) -> ParityRow:
                             f"{100 * gates['fp32_min_agreement']:.2f} %")
     elif row.precision == "int8":
         drop = 100 * (ref.accuracy - row.accuracy)
-        if drop > gates["int8_max_accuracy_drop_pp"]:
+        if drop > gates["int8_max_accuracy_drop_pp"] + 1e-9:  # 1e-9: 100·(1 − 0.99) is 1.0000000000000009
             failures.append(f"accuracy drop {drop:.2f} pp > {gates['int8_max_accuracy_drop_pp']} pp")
     return ParityRow(**{**asdict(row), "failures": tuple(failures)})
 

@@ -99,12 +99,18 @@ def train(name: str, out: Path, *, data: str = "fashion-mnist", data_dir: Path |
                 for g in opt.param_groups:
                     g["lr"] = _lr_at(step, total, warmup, config.lr)
                 loss = F.cross_entropy(model(x_train[idx]), y_train[idx], label_smoothing=config.label_smoothing)
+                if not torch.isfinite(loss):
+                    raise EdgeflowError(f"training diverged (loss {loss.item()}) at epoch {epoch + 1}; "
+                                        f"lower --lr (now {config.lr})")
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
                 step += 1
                 bar.update(task, advance=1, description=f"train {name} epoch {epoch + 1}/{config.epochs} "
                                                         f"loss {loss.item():.3f}")
+            if not bar.console.is_terminal:  # logs and CI get one line per epoch instead of a bar
+                bar.console.print(f"epoch {epoch + 1}/{config.epochs} loss {loss.item():.3f} "
+                                  f"{time.perf_counter() - start:.0f} s")
     x_test = preprocess(test_set.images, card.mean, card.std)
     acc = evaluate(model, x_test, test_set.labels)
     wall = time.perf_counter() - start

@@ -37,16 +37,20 @@ class KroneckerLinear(nn.Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        # Scale so that W = kron(A, B) has the variance of a Kaiming-uniform dense layer of fan-in q·n.
+        # A like a dense layer over q inputs; B near 1, so that W starts as global average pooling + FC.
         bound_a = math.sqrt(1.0 / self.q)
         nn.init.uniform_(self.A, -bound_a, bound_a)
-        nn.init.constant_(self.B, 1.0 / self.n)  # starts as global average pooling over positions
-        with torch.no_grad():
-            self.B.add_(torch.empty_like(self.B).uniform_(-0.1 / self.n, 0.1 / self.n))
+        nn.init.uniform_(self.B, 0.9, 1.1)
+
+    @property
+    def scale(self) -> float:
+        # B is stored as n·B_effective: with B ≈ 1 its gradients have the size of A's, which keeps SGD on
+        # the product A ⊗ B stable (storing B ≈ 1/n directly made training diverge to NaN at lr 0.05).
+        return 1.0 / self.n
 
     def weight(self) -> torch.Tensor:
         """The dense (p·m × q·n) weight; for tests and inspection only."""
-        return sum(torch.kron(self.A[i], self.B[i]) for i in range(self.rank))
+        return self.scale * sum(torch.kron(self.A[i], self.B[i]) for i in range(self.rank))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         f = x.reshape(x.shape[0], self.q, self.n)  # (N, q, n) = Xᵀ per sample
@@ -55,7 +59,7 @@ class KroneckerLinear(nn.Module):
             # vec(B X Aᵀ) column-major == row-major flatten of A Xᵀ Bᵀ: shape (N, p, m)
             t = torch.matmul(f, self.B[i].t())  # (N, q, m)
             out = out + torch.matmul(self.A[i], t)  # (N, p, m)
-        y = out.reshape(x.shape[0], self.p * self.m)
+        y = out.reshape(x.shape[0], self.p * self.m) * self.scale
         return y + self.bias if self.bias is not None else y
 
     def extra_repr(self) -> str:

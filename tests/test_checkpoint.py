@@ -1,0 +1,34 @@
+import pytest
+import torch
+
+from edgeflow.checkpoint import load_weights, save_checkpoint
+from edgeflow.errors import EdgeflowError
+from edgeflow.registry import create_model
+
+
+def test_roundtrip(tmp_path):
+    model = create_model("sep_res18_s3")
+    save_checkpoint(tmp_path / "w.pt", "sep_res18_s3", model, {"test_accuracy": 0.5})
+    other = create_model("sep_res18_s3")
+    meta = load_weights(other, tmp_path / "w.pt", "sep_res18_s3")
+    assert meta["test_accuracy"] == 0.5
+    for a, b in zip(model.state_dict().values(), other.state_dict().values()):
+        assert torch.equal(a, b)
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_missing_checkpoint_says_how_to_train(tmp_path):
+    with pytest.raises(EdgeflowError, match="edgeflow train sep_res18_s3.*--random-init"):
+        load_weights(create_model("sep_res18_s3"), tmp_path / "none.pt", "sep_res18_s3")
+
+
+def test_corrupt_checkpoint(tmp_path):
+    (tmp_path / "w.pt").write_bytes(b"not a checkpoint at all")
+    with pytest.raises(EdgeflowError, match="corrupt"):
+        load_weights(create_model("sep_res18_s3"), tmp_path / "w.pt", "sep_res18_s3")
+
+
+def test_checkpoint_of_another_net(tmp_path):
+    save_checkpoint(tmp_path / "w.pt", "vgg10", create_model("vgg10"), {})
+    with pytest.raises(EdgeflowError, match="belongs to 'vgg10'"):
+        load_weights(create_model("sep_res18_s3"), tmp_path / "w.pt", "sep_res18_s3")

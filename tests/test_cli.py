@@ -1,0 +1,66 @@
+import subprocess
+import sys
+
+import pytest
+
+from edgeflow.checkpoint import save_checkpoint
+from edgeflow.registry import create_model
+
+
+def edgeflow(*args, **kw):
+    return subprocess.run([sys.executable, "-m", "edgeflow.cli.main", *args], capture_output=True, text=True, **kw)
+
+
+def test_help_imports_no_heavy_frameworks():
+    code = "import sys, edgeflow.cli.main; print(sorted({'torch', 'tensorflow', 'onnx2tf', 'onnxruntime'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+    r = edgeflow("--help")
+    assert r.returncode == 0 and "export" in r.stdout and "train" in r.stdout
+
+
+def test_unknown_model_is_one_line_exit_2():
+    r = edgeflow("export", "sep_res18", "--int8")
+    assert r.returncode == 2
+    assert r.stderr.strip().splitlines() == [
+        "edgeflow: error: unknown model 'sep_res18'. Did you mean: sep_res18_s3, cov_res18_s3? See `edgeflow models list`."]
+
+
+def test_existing_output_needs_force(tmp_path):
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "keep.txt").write_text("old")
+    r = edgeflow("export", "sep_res18_s3", "--random-init", "--out", str(tmp_path / "out"))
+    assert r.returncode == 2 and "--force" in r.stderr and "Traceback" not in r.stderr
+    assert (tmp_path / "out" / "keep.txt").read_text() == "old"
+
+
+@pytest.mark.parametrize("content,expected", [(None, "edgeflow train sep_res18_s3"), (b"garbage", "corrupt")])
+def test_bad_checkpoint(tmp_path, content, expected):
+    ckpt = tmp_path / "w.pt"
+    if content is not None:
+        ckpt.write_bytes(content)
+    r = edgeflow("export", "sep_res18_s3", "--checkpoint", str(ckpt), "--out", str(tmp_path / "out"))
+    assert r.returncode == 2 and expected in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "out").exists() and [p.name for p in tmp_path.iterdir()] == (["w.pt"] if content else [])
+
+
+def test_missing_dataset(tmp_path):
+    r = edgeflow("export", "sep_res18_s3", "--random-init", "--data", "fashion-mnist", "--data-dir", str(tmp_path),
+                 "--out", str(tmp_path / "out"))
+    assert r.returncode == 2 and "apt-get install dataset-fashion-mnist" in r.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_models_list_and_info():
+    r = edgeflow("models", "list")
+    assert r.returncode == 0 and "sep_res18_s3" in r.stdout and "282,043" in r.stdout
+    r = edgeflow("models", "info", "sep_res18_s3", "--json")
+    assert r.returncode == 0 and '"params": 282043' in r.stdout
+
+
+def test_train_refuses_to_overwrite(tmp_path):
+    out = tmp_path / "w.pt"
+    save_checkpoint(out, "sep_res18_s3", create_model("sep_res18_s3"), {})
+    before = out.read_bytes()
+    r = edgeflow("train", "sep_res18_s3", "--out", str(out))
+    assert r.returncode == 2 and "--force" in r.stderr and out.read_bytes() == before

@@ -1,0 +1,59 @@
+import numpy as np
+import pytest
+
+from edgeflow.cards import DEFAULT_TOLERANCES
+from edgeflow.errors import EdgeflowError
+from edgeflow.parity import check_parity
+from edgeflow.runtimes.base import Runner
+
+
+class ArrayRunner(Runner):
+    """Returns fixed logits: lets the gate logic be tested without a model."""
+
+    def __init__(self, name, precision, logits):
+        self.name, self.precision, self.logits = name, precision, logits
+
+    def infer(self, batch):
+        return self.logits[: len(batch)]
+
+    def infer_all(self, x, batch_size=256):
+        return self.logits
+
+
+rng = np.random.default_rng(0)
+REF = rng.normal(size=(100, 10)).astype(np.float32)
+LABELS = REF.argmax(1)  # the reference is 100 % accurate
+X = np.zeros((100, 1, 2, 2), np.float32)
+
+
+def run(*candidates):
+    return check_parity(ArrayRunner("pytorch", "fp32", REF), list(candidates), X, LABELS, gates=DEFAULT_TOLERANCES)
+
+
+def test_identical_outputs_pass():
+    report = run(ArrayRunner("onnxruntime", "fp32", REF.copy()))
+    assert report and report.rows[0].max_abs_diff == 0 and report.rows[0].agreement == 1.0
+    assert report.rows[0].cosine == pytest.approx(1.0)
+
+
+def test_fp32_diff_gate_fails_and_names_the_row():
+    report = run(ArrayRunner("tflite", "fp32", REF + 1e-3))
+    assert not report
+    assert report.failures() == ["tflite fp32: max abs diff 1.00e-03 > 1e-04"]
+
+
+def test_int8_accuracy_drop_gate():
+    worse = REF.copy()
+    worse[:2] = -worse[:2]  # flips the argmax of 2 % of samples
+    report = run(ArrayRunner("tflite", "int8", worse))
+    assert not report and "accuracy drop 2.00 pp > 1.0 pp" in report.failures()[0]
+    slightly = REF.copy()
+    slightly[:1] = -slightly[:1]  # 1 % drop is within the 1 pp gate
+    assert run(ArrayRunner("tflite", "int8", slightly))
+
+
+def test_nan_and_shape_mismatch_are_input_errors():
+    with pytest.raises(EdgeflowError, match="NaN"):
+        run(ArrayRunner("tflite", "int8", np.full_like(REF, np.nan)))
+    with pytest.raises(EdgeflowError, match="shape"):
+        run(ArrayRunner("tflite", "fp32", REF[:, :5]))
