@@ -21,8 +21,8 @@ def test_weight_is_the_kronecker_product():
     w = layer.weight()
     assert w.shape == (4, 12)
     a, b = layer.A[0], layer.B[0]
-    # block (i, j) of A ⊗ B is a_ij * B
-    torch.testing.assert_close(w[2:4, 4:8], a[1, 1] * b)
+    # block (i, j) of A ⊗ B is a_ij * B (B is stored scaled by n = 4)
+    torch.testing.assert_close(w[2:4, 4:8], a[1, 1] * b / 4)
 
 
 def test_has_fewer_parameters_than_dense():

@@ -82,8 +82,20 @@ def percentiles(times_ms: list[float]) -> dict:
 
 
 def peak_rss_mb() -> float:
+    """Peak resident memory of this process in MB.
+
+    On Linux/Android VmHWM is read from /proc: getrusage's ru_maxrss survives exec, so a process started
+    from a big parent would report the parent's peak instead of its own.
+    """
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return rss / 1024 / 1024 if sys.platform == "darwin" else rss / 1024  # bytes on macOS, KiB on Linux
+    return rss / 1024 / 1024 if sys.platform == "darwin" else rss / 1024  # bytes on macOS, KiB elsewhere
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,7 +24,10 @@ def inspect_tflite(path: Path) -> dict:
     """
     from ai_edge_litert.interpreter import Interpreter
 
-    interp = Interpreter(model_path=str(path))
+    from edgeflow.quiet import native_stderr_captured
+
+    with native_stderr_captured():
+        interp = Interpreter(model_path=str(path))
     tensors = interp.get_tensor_details()
     inp, out = interp.get_input_details()[0], interp.get_output_details()[0]
     io = {inp["index"], out["index"]}

@@ -14,6 +14,7 @@ import numpy as np
 
 from edgeflow.errors import EdgeflowError
 from edgeflow.export.artifact import Artifact, Precision
+from edgeflow.quiet import native_stderr_captured
 
 FILE_NAMES = {Precision.FP32: "model_fp32.tflite", Precision.FP16: "model_fp16.tflite",
               Precision.DYNAMIC: "model_dynamic.tflite", Precision.INT8: "model_int8.tflite"}
@@ -72,7 +73,8 @@ def export_tflite(onnx: Artifact, out_dir: Path, precisions: list[Precision], *,
     work = out_dir / ".onnx2tf"
     shutil.rmtree(work, ignore_errors=True)
     try:
-        _onnx2tf(onnx.path, work)
+        with native_stderr_captured():  # TensorFlow's C++ start-up and converter chatter
+            _onnx2tf(onnx.path, work)
         made: dict[Precision, Artifact] = {}
         for p in precisions:
             dst = out_dir / FILE_NAMES[p]
@@ -82,7 +84,8 @@ def export_tflite(onnx: Artifact, out_dir: Path, precisions: list[Precision], *,
                 shutil.copyfile(work / "model_float16.tflite", dst)
             else:
                 calib = None if calib_nchw is None else np.ascontiguousarray(calib_nchw.transpose(0, 2, 3, 1))
-                dst.write_bytes(_quantize(work, p, calib, float_io=float_io, per_tensor=per_tensor))
+                with native_stderr_captured():
+                    dst.write_bytes(_quantize(work, p, calib, float_io=float_io, per_tensor=per_tensor))
             made[p] = Artifact.of(dst, "tflite", p, onnx.sha256)
         return made
     finally:

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from edgeflow.devices.ondevice_bench import from_model_output, to_model_input
+from edgeflow.quiet import native_stderr_captured
 from edgeflow.runtimes.base import Runner
 
 
@@ -21,7 +22,8 @@ class TFLiteRunner(Runner):
     def load(self) -> None:
         from ai_edge_litert.interpreter import Interpreter
 
-        self.interpreter = Interpreter(model_path=str(self.path), num_threads=self.threads or 1)
+        with native_stderr_captured():  # "INFO: Created TensorFlow Lite XNNPACK delegate for CPU."
+            self.interpreter = Interpreter(model_path=str(self.path), num_threads=self.threads or 1)
         self.interpreter.allocate_tensors()
         self.inp = self.interpreter.get_input_details()[0]
         self.out = self.interpreter.get_output_details()[0]

@@ -1,0 +1,37 @@
+# edgeflow — quick start: `make demo`, `make test`. Each creates .venv and installs when it is stale.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+FASHION_DIR := /usr/share/datasets/fashion-mnist
+
+.PHONY: install system-deps demo test test-all bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# The full Fashion-MNIST (training, data tests) comes from Debian's package.
+system-deps:
+	@test -d $(FASHION_DIR) || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist; \
+	  else echo "missing $(FASHION_DIR): run 'sudo apt-get install dataset-fashion-mnist'"; exit 1; fi; }
+
+demo: install
+	$(VENV)/bin/edgeflow export sep_res18_s3 --int8 --force
+
+test: install system-deps
+	$(PY) -m pytest -q tests runtime_tests
+
+test-all: install system-deps
+	$(PY) -m pytest -q -m "" tests runtime_tests
+
+bench: install
+	$(PY) bench/bench_export.py
+
+clean:
+	rm -rf $(VENV) export build *.egg-info
