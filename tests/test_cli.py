@@ -64,3 +64,9 @@ def test_train_refuses_to_overwrite(tmp_path):
     before = out.read_bytes()
     r = edgeflow("train", "sep_res18_s3", "--out", str(out))
     assert r.returncode == 2 and "--force" in r.stderr and out.read_bytes() == before
+
+
+def test_unwritable_output_location(tmp_path):
+    (tmp_path / "file").write_text("x")
+    r = edgeflow("export", "sep_res18_s3", "--random-init", "--out", str(tmp_path / "file" / "out"))
+    assert r.returncode == 2 and "cannot create" in r.stderr and "Traceback" not in r.stderr

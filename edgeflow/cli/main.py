@@ -7,6 +7,7 @@ import sys
 import typer
 
 from edgeflow.cli import export as export_cmd
+from edgeflow.cli import inspect as inspect_cmd
 from edgeflow.cli import models as models_cmd
 from edgeflow.cli import train as train_cmd
 
@@ -16,6 +17,7 @@ cli = typer.Typer(
 cli.add_typer(models_cmd.app, name="models")
 cli.command("train")(train_cmd.train)
 cli.command("export")(export_cmd.export)
+cli.command("inspect")(inspect_cmd.inspect)
 
 
 def app() -> None:
