@@ -10,7 +10,13 @@ from edgeflow.errors import EdgeflowError
 from edgeflow.paths import model_dir
 from edgeflow.registry import check_model_name
 
-DEFAULT_TOLERANCES = {"fp32_max_abs_diff": 1e-4, "fp32_min_agreement": 1.0, "int8_max_accuracy_drop_pp": 1.0}
+DEFAULT_TOLERANCES = {
+    "fp32_max_abs_diff": 1e-4,  # every fp32 runtime vs PyTorch
+    "fp32_min_agreement": 1.0,
+    "fp16_min_agreement": 0.995,
+    "dynamic_max_accuracy_drop_pp": 1.0,
+    "int8_max_accuracy_drop_pp": 1.0,
+}
 
 
 @dataclass(frozen=True)

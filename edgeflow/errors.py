@@ -6,4 +6,8 @@ class EdgeflowError(Exception):
 
 
 class GateFailure(EdgeflowError):
-    """A parity gate failed; the CLI exits 1."""
+    """A parity gate failed; the CLI exits 1. ``result`` carries what was measured."""
+
+    def __init__(self, message: str, result: object = None) -> None:
+        super().__init__(message)
+        self.result = result

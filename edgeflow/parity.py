@@ -9,7 +9,6 @@ import numpy as np
 from edgeflow.errors import EdgeflowError
 from edgeflow.runtimes.base import Runner
 
-FLOAT_EXACT = ("fp32",)  # precisions held to the fp32 gates
 
 
 @dataclass(frozen=True)
@@ -19,6 +18,7 @@ class ParityRow:
     max_abs_diff: float
     mean_abs_diff: float
     cosine: float
+    sqnr_db: float | None  # 10·log10(Σ ref² / Σ (ref − y)²) over all logits; None when identical
     agreement: float  # fraction of samples with the reference's top-1
     accuracy: float  # top-1 vs labels
     failures: tuple[str, ...] = ()
@@ -56,22 +56,25 @@ def _compare(runtime: str, precision: str, y: np.ndarray, ref: np.ndarray, label
     num = (y * ref).sum(1)
     den = np.linalg.norm(y, axis=1) * np.linalg.norm(ref, axis=1)
     cosine = float(np.mean(num / np.maximum(den, 1e-12)))
-    return ParityRow(runtime, precision, float(diff.max()), float(diff.mean()), cosine,
+    noise = float((diff**2).sum())
+    sqnr = None if noise == 0 else float(10 * np.log10((ref**2).sum() / noise))
+    return ParityRow(runtime, precision, float(diff.max()), float(diff.mean()), cosine, sqnr,
                      float((y.argmax(1) == ref.argmax(1)).mean()), float((y.argmax(1) == labels).mean()))
 
 
 def _gate(row: ParityRow, ref: ParityRow, gates: dict[str, float]) -> ParityRow:
+    """Apply the gates of the row's precision: ``<precision>_max_abs_diff``, ``<precision>_min_agreement``,
+    ``<precision>_max_accuracy_drop_pp`` (each only where the gates define it)."""
     failures = []
-    if row.precision in FLOAT_EXACT:
-        if row.max_abs_diff > gates["fp32_max_abs_diff"]:
-            failures.append(f"max abs diff {row.max_abs_diff:.2e} > {gates['fp32_max_abs_diff']:.0e}")
-        if row.agreement < gates["fp32_min_agreement"]:
-            failures.append(f"top-1 agreement {100 * row.agreement:.2f} % < "
-                            f"{100 * gates['fp32_min_agreement']:.2f} %")
-    elif row.precision == "int8":
-        drop = 100 * (ref.accuracy - row.accuracy)
-        if drop > gates["int8_max_accuracy_drop_pp"] + 1e-9:  # 1e-9: 100·(1 − 0.99) is 1.0000000000000009
-            failures.append(f"accuracy drop {drop:.2f} pp > {gates['int8_max_accuracy_drop_pp']} pp")
+    p = row.precision
+    if f"{p}_max_abs_diff" in gates and row.max_abs_diff > gates[f"{p}_max_abs_diff"]:
+        failures.append(f"max abs diff {row.max_abs_diff:.2e} > {gates[f'{p}_max_abs_diff']:.0e}")
+    if f"{p}_min_agreement" in gates and row.agreement < gates[f"{p}_min_agreement"]:
+        failures.append(f"top-1 agreement {100 * row.agreement:.2f} % < {100 * gates[f'{p}_min_agreement']:.2f} %")
+    drop = 100 * (ref.accuracy - row.accuracy)
+    # 1e-9: 100·(1 − 0.99) is 1.0000000000000009
+    if f"{p}_max_accuracy_drop_pp" in gates and drop > gates[f"{p}_max_accuracy_drop_pp"] + 1e-9:
+        failures.append(f"accuracy drop {drop:.2f} pp > {gates[f'{p}_max_accuracy_drop_pp']} pp")
     return ParityRow(**{**asdict(row), "failures": tuple(failures)})
 
 
@@ -89,3 +92,17 @@ def check_parity(reference: Runner, candidates: list[Runner], x: np.ndarray, lab
             y = runner.infer_all(x)
         rows.append(_gate(_compare(runner.name, runner.precision, y, ref, labels), ref_row, gates))
     return ParityReport(len(x), data_sha256, ref_row, tuple(rows), dict(gates))
+
+
+def to_markdown(report: ParityReport, title: str) -> str:
+    """A Markdown summary (for a CI job summary): one row per runtime, the gate verdict last."""
+    lines = [f"### {title}", "", f"{report.samples} samples; reference {report.reference.label}, top-1 "
+             f"{100 * report.reference.accuracy:.2f} %. **{'PASS' if report else 'FAIL'}**", "",
+             "| runtime | precision | max abs diff | cosine | SQNR dB | agreement % | top-1 % | gate |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in report.rows:
+        sqnr = "∞" if r.sqnr_db is None else f"{r.sqnr_db:.1f}"
+        gate = "ok" if not r.failures else "FAIL: " + "; ".join(r.failures)
+        lines.append(f"| {r.runtime} | {r.precision} | {r.max_abs_diff:.2e} | {r.cosine:.6f} | {sqnr} | "
+                     f"{100 * r.agreement:.2f} | {100 * r.accuracy:.2f} | {gate} |")
+    return "\n".join(lines) + "\n"

@@ -18,15 +18,16 @@ import torch
 
 from edgeflow.bench import BenchRecord, BenchSpec, benchmark
 from edgeflow.cards import ModelCard, get_card
-from edgeflow.checkpoint import default_checkpoint, file_sha256, load_weights
+from edgeflow.checkpoint import atomic_write, default_checkpoint, file_sha256, load_weights
 from edgeflow.data import load_dataset, preprocess
 from edgeflow.errors import EdgeflowError
 from edgeflow.export.artifact import Artifact, Precision
 from edgeflow.export.inspect import inspect_tflite
 from edgeflow.export.manifest import build_manifest, write_json
 from edgeflow.export.onnx import export_onnx
+from edgeflow.export.quantize import quantize_onnx_static
 from edgeflow.export.tflite import export_tflite
-from edgeflow.parity import ParityReport, check_parity
+from edgeflow.parity import ParityReport, check_parity, to_markdown
 from edgeflow.paths import export_dir
 from edgeflow.registry import create_model
 from edgeflow.runtimes.onnxruntime_runner import OnnxRuntimeRunner
@@ -36,7 +37,8 @@ from edgeflow.runtimes.torch_runner import TorchRunner
 
 @dataclass(frozen=True)
 class ExportOptions:
-    int8: bool = False
+    precisions: tuple[Precision, ...] = (Precision.FP32,)  # TFLite files to write
+    onnx_int8: bool = False  # also an ONNX Runtime QDQ int8 model
     float_io: bool = False
     per_tensor: bool = False
     checkpoint: Path | None = None
@@ -115,9 +117,10 @@ def run_export(name: str, opts: ExportOptions, step: Step = lambda _: None) -> E
     with _staging(out) as stage:
         step("export ONNX (onnxsim)")
         onnx = export_onnx(model, card, stage / "model.onnx", parent=source.get("sha256"))
-        precisions = [Precision.FP32] + ([Precision.INT8] if opts.int8 else [])
+        precisions = list(dict.fromkeys((Precision.FP32, *opts.precisions)))
+        needs_calib = Precision.INT8 in precisions or opts.onnx_int8
         calib_info, calib = None, None
-        if opts.int8:
+        if needs_calib:
             train = load_dataset(opts.data, "train", opts.data_dir).subset(opts.calib_samples)
             calib = preprocess(train.images, card.mean, card.std)
             calib_info = {"dataset": train.name, "split": "train", "count": len(train), "sha256": train.sha256(),
@@ -126,9 +129,13 @@ def run_export(name: str, opts: ExportOptions, step: Step = lambda _: None) -> E
         tflite = export_tflite(onnx, stage, precisions, calib_nchw=calib, float_io=opts.float_io,
                                per_tensor=opts.per_tensor)
         info = {p: inspect_tflite(a.path) for p, a in tflite.items()}
-        if opts.int8 and not info[Precision.INT8]["fully_integer"]:
+        if Precision.INT8 in info and not info[Precision.INT8]["fully_integer"]:
             raise EdgeflowError(f"the int8 TFLite file is not fully integer: {info[Precision.INT8]['tensor_dtypes']}")
-        artifacts: list[Artifact] = [onnx, *tflite.values()]
+        onnx_q = None
+        if opts.onnx_int8:
+            step("quantize ONNX (onnxruntime static, QDQ int8)")
+            onnx_q = quantize_onnx_static(onnx, stage / "model_int8_qdq.onnx", calib, per_tensor=opts.per_tensor)
+        artifacts: list[Artifact] = [onnx, *([onnx_q] if onnx_q else []), *tflite.values()]
         manifest = build_manifest(card=card, source=source, calibration=calib_info, artifacts=artifacts,
                                   tflite_info=info)
         write_json(stage / "manifest.json", manifest)
@@ -137,6 +144,8 @@ def run_export(name: str, opts: ExportOptions, step: Step = lambda _: None) -> E
         step(f"parity on {len(test)} {test.name} test images")
         x = preprocess(test.images, card.mean, card.std)
         candidates = [OnnxRuntimeRunner(onnx.path, threads=opts.threads)]
+        if onnx_q:
+            candidates.append(OnnxRuntimeRunner(onnx_q.path, threads=opts.threads, precision="int8"))
         for p, a in tflite.items():
             candidates.append(TFLiteRunner(a.path, p.value, threads=opts.threads))
         report = check_parity(TorchRunner(model, threads=None), candidates, x, test.labels, gates=gates,
@@ -146,14 +155,16 @@ def run_export(name: str, opts: ExportOptions, step: Step = lambda _: None) -> E
         records: list[BenchRecord] = []
         if opts.bench:
             step(f"latency: {opts.bench_iters} timed runs per runtime, {opts.threads} thread(s)")
-            records = _bench_all(name, model, stage, onnx, tflite, opts)
+            records = _bench_all(name, model, onnx, onnx_q, tflite, opts)
         seconds["bench"] = time.perf_counter() - t0 - seconds["convert"] - seconds["parity"]
         write_json(stage / "parity.json", {"model": name, **report.to_dict(),
                                            "latency": [r.to_dict() for r in records], "seconds": seconds})
+        summary = to_markdown(report, f"edgeflow parity: {name}")
+        atomic_write(stage / "parity.md", lambda tmp: tmp.write_text(summary))
     return ExportResult(out, manifest, report, tuple(records), seconds)
 
 
-def _bench_all(name: str, model: torch.nn.Module, stage: Path, onnx: Artifact,
+def _bench_all(name: str, model: torch.nn.Module, onnx: Artifact, onnx_q: Artifact | None,
                tflite: dict[Precision, Artifact], opts: ExportOptions) -> list[BenchRecord]:
     kw = {"threads": opts.threads, "iters": opts.bench_iters}
     with tempfile.TemporaryDirectory() as tmp:
@@ -161,5 +172,7 @@ def _bench_all(name: str, model: torch.nn.Module, stage: Path, onnx: Artifact,
         torch.save(model.state_dict(), weights)
         records = [benchmark(BenchSpec("pytorch", "fp32", weights, net=name), **kw, model_bytes=weights.stat().st_size)]
     records.append(benchmark(BenchSpec("onnxruntime", "fp32", onnx.path), **kw))
+    if onnx_q:
+        records.append(benchmark(BenchSpec("onnxruntime", "int8", onnx_q.path), **kw))
     records += [benchmark(BenchSpec("tflite", p.value, a.path), **kw) for p, a in tflite.items()]
     return records

@@ -9,6 +9,7 @@ import pytest
 from edgeflow.cards import get_card
 from edgeflow.checkpoint import default_checkpoint, file_sha256
 from edgeflow.data import load_dataset, preprocess
+from edgeflow.export.artifact import Precision
 from edgeflow.export.inspect import inspect_tflite
 from edgeflow.pipeline import ExportOptions, run_export
 from edgeflow.runtimes.tflite_runner import TFLiteRunner
@@ -19,7 +20,7 @@ NAME = "sep_res18_s3"
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
     out = tmp_path_factory.mktemp("export") / NAME
-    return run_export(NAME, ExportOptions(int8=True, out_dir=out, bench_iters=50))
+    return run_export(NAME, ExportOptions(precisions=(Precision.FP32, Precision.INT8), out_dir=out, bench_iters=50))
 
 
 def test_gates_hold_on_all_test_images(exported):
@@ -38,7 +39,7 @@ def test_gates_hold_on_all_test_images(exported):
 def test_output_folder_matches_the_contract(exported):
     out = exported.out_dir
     assert sorted(p.name for p in out.iterdir()) == [
-        "manifest.json", "model.onnx", "model_fp32.tflite", "model_int8.tflite", "parity.json"]
+        "manifest.json", "model.onnx", "model_fp32.tflite", "model_int8.tflite", "parity.json", "parity.md"]
     m = json.loads((out / "manifest.json").read_text())
     assert m["source"]["sha256"] == file_sha256(default_checkpoint(NAME))
     assert m["calibration"]["count"] == 500 and m["calibration"]["split"] == "train"

@@ -34,32 +34,16 @@ def export(
     Writes export/NAME/: model.onnx, model_fp32.tflite[, model_int8.tflite], manifest.json, parity.json.
     Exit 0 when every gate holds, 1 when a parity gate fails, 2 on bad input.
     """
-    import json
-
-    from edgeflow.cli.tables import console, parity_table
-    from edgeflow.errors import GateFailure
-    from edgeflow.pipeline import ExportOptions, run_export
+    from edgeflow.cli.report import gate_overrides, run_and_report
+    from edgeflow.export.artifact import Precision
+    from edgeflow.pipeline import ExportOptions
     from edgeflow.registry import check_model_name
 
     check_model_name(name)
-    gates = {k: v for k, v in (("fp32_max_abs_diff", max_abs_diff), ("fp32_min_agreement", min_agreement),
-                               ("int8_max_accuracy_drop_pp", max_int8_drop)) if v is not None}
-    opts = ExportOptions(int8=int8, float_io=float_io, per_tensor=per_tensor, checkpoint=checkpoint,
+    precisions = (Precision.FP32, Precision.INT8) if int8 else (Precision.FP32,)
+    opts = ExportOptions(precisions=precisions, float_io=float_io, per_tensor=per_tensor, checkpoint=checkpoint,
                          random_init=random_init, out_dir=out, force=force, data=data, data_dir=data_dir,
                          parity_samples=parity_samples, calib_samples=calib_samples, threads=threads,
-                         bench_iters=bench_iters, bench=not no_bench, gates=gates)
-    with console.status(f"exporting {name}") as status:
-        def step(msg: str) -> None:
-            status.update(f"{name}: {msg}")
-            console.log(msg)
-
-        result = run_export(name, opts, step)
-    if json_out:
-        typer.echo(json.dumps(json.loads((result.out_dir / "parity.json").read_text()), indent=2))
-    else:
-        sizes = {f"{a['format']} {a['precision']}": a["bytes"] for a in result.manifest["artifacts"]}
-        console.print(parity_table(result.parity, result.bench, sizes))
-        console.print(f"wrote {result.out_dir} (convert {result.seconds['convert']:.1f} s, parity "
-                      f"{result.seconds['parity']:.1f} s, latency {result.seconds['bench']:.1f} s)")
-    if not result.parity:
-        raise GateFailure("; ".join(result.parity.failures()))
+                         bench_iters=bench_iters, bench=not no_bench,
+                         gates=gate_overrides(max_abs_diff, min_agreement, max_int8_drop))
+    run_and_report(name, opts, json_out=json_out)

@@ -9,6 +9,7 @@ import typer
 from edgeflow.cli import export as export_cmd
 from edgeflow.cli import inspect as inspect_cmd
 from edgeflow.cli import models as models_cmd
+from edgeflow.cli import parity as parity_cmd
 from edgeflow.cli import train as train_cmd
 
 cli = typer.Typer(
@@ -18,6 +19,7 @@ cli.add_typer(models_cmd.app, name="models")
 cli.command("train")(train_cmd.train)
 cli.command("export")(export_cmd.export)
 cli.command("inspect")(inspect_cmd.inspect)
+cli.command("parity")(parity_cmd.parity)
 
 
 def app() -> None:

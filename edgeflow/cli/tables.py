@@ -18,7 +18,7 @@ def parity_table(report: ParityReport, bench: tuple[BenchRecord, ...], sizes: di
     """One row per runtime × precision: parity vs PyTorch, accuracy, latency, memory, size, gate."""
     lat = {(b.runtime, b.precision): b for b in bench}
     t = Table(title=f"parity vs PyTorch on {report.samples} images, latency single-image")
-    for col in ("runtime", "precision", "max |Δ|", "cosine", "agree %", "top-1 %", "p50 ms", "p90 ms",
+    for col in ("runtime", "precision", "max |Δ|", "cosine", "SQNR dB", "agree %", "top-1 %", "p50 ms", "p90 ms",
                 "p99 ms", "peak RSS MB", "size KB", "gate"):
         t.add_column(col, justify="left" if col in ("runtime", "precision", "gate") else "right")
     for row in (report.reference, *report.rows):
@@ -28,11 +28,16 @@ def parity_table(report: ParityReport, bench: tuple[BenchRecord, ...], sizes: di
             row.runtime, row.precision,
             "ref" if is_ref else f"{row.max_abs_diff:.1e}",
             "ref" if is_ref else f"{row.cosine:.6f}",
+            "ref" if is_ref else ("∞" if row.sqnr_db is None else f"{row.sqnr_db:.1f}"),
             "ref" if is_ref else f"{100 * row.agreement:.2f}",
             f"{100 * row.accuracy:.2f}",
             *(f"{v:.3f}" for v in (b.p50_ms, b.p90_ms, b.p99_ms)) if b else ("-", "-", "-"),
             f"{b.peak_rss_mb:.0f}" if b else "-",
-            f"{(b.model_bytes if b else sizes.get(row.label, 0)) / 1024:.0f}",
+            _size_kb(b.model_bytes if b else sizes.get(row.label)),
             "" if is_ref else ("[red]FAIL: " + "; ".join(row.failures) + "[/red]" if row.failures else "[green]ok[/green]"),
         )
     return t
+
+
+def _size_kb(n: int | None) -> str:
+    return "-" if n is None else f"{n / 1024:.0f}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,11 @@ def quantize_onnx_static(onnx: Artifact, dst: Path, calib_nchw: np.ndarray, *, p
             batch = next(self.samples, None)
             return None if batch is None else {"input": np.ascontiguousarray(batch, np.float32)}
 
-    quantize_static(str(onnx.path), str(dst), Reader(), quant_format=QuantFormat.QDQ,
-                    activation_type=QuantType.QInt8, weight_type=QuantType.QInt8, per_channel=not per_tensor)
+    root = logging.getLogger()
+    level, root.level = root.level, logging.ERROR  # quantize_static warns on root about optional pre-processing
+    try:
+        quantize_static(str(onnx.path), str(dst), Reader(), quant_format=QuantFormat.QDQ,
+                        activation_type=QuantType.QInt8, weight_type=QuantType.QInt8, per_channel=not per_tensor)
+    finally:
+        root.setLevel(level)
     return Artifact.of(dst, "onnx", Precision.INT8, onnx.sha256)

@@ -12,8 +12,9 @@ from edgeflow.runtimes.base import Runner
 class OnnxRuntimeRunner(Runner):
     name = "onnxruntime"
 
-    def __init__(self, path: Path, threads: int | None = None, providers: list[str] | None = None) -> None:
-        self.path, self.threads = path, threads
+    def __init__(self, path: Path, threads: int | None = None, providers: list[str] | None = None,
+                 precision: str = "fp32") -> None:
+        self.path, self.threads, self.precision = path, threads, precision
         self.providers = providers or ["CPUExecutionProvider"]
         self.session = None
 

@@ -24,7 +24,7 @@ class TFLiteRunner(Runner):
 
         with native_stderr_captured():  # "INFO: Created TensorFlow Lite XNNPACK delegate for CPU."
             self.interpreter = Interpreter(model_path=str(self.path), num_threads=self.threads or 1)
-        self.interpreter.allocate_tensors()
+            self.interpreter.allocate_tensors()
         self.inp = self.interpreter.get_input_details()[0]
         self.out = self.interpreter.get_output_details()[0]
 
