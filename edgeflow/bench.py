@@ -11,7 +11,6 @@ import argparse
 import json
 import subprocess
 import sys
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -71,16 +70,6 @@ def benchmark(spec: BenchSpec, *, threads: int = 1, warmup: int = 20, iters: int
                        model_bytes if model_bytes is not None else spec.model.stat().st_size)
 
 
-def _time_loop(fn, warmup: int, iters: int) -> list[float]:
-    times = []
-    for i in range(warmup + iters):
-        t0 = time.perf_counter()
-        fn()
-        if i >= warmup:
-            times.append((time.perf_counter() - t0) * 1e3)
-    return times
-
-
 def _worker_main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="time one runtime (used by edgeflow; not a user command)")
     ap.add_argument("runtime", choices=("pytorch", "onnxruntime"))
@@ -103,7 +92,7 @@ def _worker_main(argv: list[str] | None = None) -> int:
         model.eval()
         x = torch.zeros(card.input_shape)
         with torch.inference_mode():
-            times = _time_loop(lambda: model(x), a.warmup, a.iters)
+            times = ondevice_bench.time_loop(lambda: model(x), a.warmup, a.iters)
     else:
         import onnxruntime as ort
 
@@ -111,8 +100,9 @@ def _worker_main(argv: list[str] | None = None) -> int:
         opts.intra_op_num_threads, opts.inter_op_num_threads = a.threads, 1
         sess = ort.InferenceSession(str(a.model), opts, providers=["CPUExecutionProvider"])
         inp = sess.get_inputs()[0]
-        feed = {inp.name: np.zeros(inp.shape, np.float32)}
-        times = _time_loop(lambda: sess.run(None, feed), a.warmup, a.iters)
+        shape = [d if isinstance(d, int) else 1 for d in inp.shape]  # a free batch axis is timed at 1
+        feed = {inp.name: np.zeros(shape, np.float32)}
+        times = ondevice_bench.time_loop(lambda: sess.run(None, feed), a.warmup, a.iters)
     print(json.dumps({"latency": ondevice_bench.percentiles(times), "peak_rss_mb": ondevice_bench.peak_rss_mb()}))
     return 0
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from edgeflow.errors import EdgeflowError
 from edgeflow.paths import model_dir
 from edgeflow.registry import check_model_name
+
+if TYPE_CHECKING:
+    from edgeflow.data import ImageSet
 
 DEFAULT_TOLERANCES = {
     "fp32_max_abs_diff": 1e-4,  # every fp32 runtime vs PyTorch
@@ -42,6 +45,16 @@ class ModelCard:
     def input_shape(self) -> tuple[int, int, int, int]:
         """NCHW shape of one input sample."""
         return (1, self.in_chans, self.img_size, self.img_size)
+
+    def check_fits(self, ds: "ImageSet") -> None:
+        """Raise EdgeflowError unless ``ds`` has this net's image shape and class count."""
+        if len(ds) == 0:
+            raise EdgeflowError(f"dataset {ds.name} is empty")
+        _, c, h, w = ds.images.shape
+        if (c, h, w) != self.input_shape[1:] or len(ds.classes) != len(self.classes):
+            raise EdgeflowError(
+                f"dataset {ds.name} has {c}x{h}x{w} images and {len(ds.classes)} classes, but {self.name} "
+                f"expects {self.in_chans}x{self.img_size}x{self.img_size} and {len(self.classes)} classes")
 
 
 def get_card(name: str) -> ModelCard:

@@ -22,7 +22,7 @@ from edgeflow.checkpoint import atomic_write, default_checkpoint, file_sha256, l
 from edgeflow.data import load_dataset, preprocess
 from edgeflow.errors import EdgeflowError
 from edgeflow.export.artifact import Artifact, Precision
-from edgeflow.export.inspect import inspect_tflite
+from edgeflow.export.inspect import inspect_onnx, inspect_tflite
 from edgeflow.export.manifest import build_manifest, write_json
 from edgeflow.export.onnx import export_onnx
 from edgeflow.export.quantize import quantize_onnx_static
@@ -111,7 +111,9 @@ def run_export(name: str, opts: ExportOptions, step: Step = lambda _: None) -> E
     gates = {**card.tolerances, **opts.gates}
     out = _prepare_out_dir(name, opts)
     model, source = _load_model(name, card, opts)
-    test = load_dataset(opts.data, "test", opts.data_dir).subset(opts.parity_samples)
+    test = load_dataset(opts.data, "test", opts.data_dir, img_size=card.img_size,
+                        in_chans=card.in_chans).subset(opts.parity_samples)
+    card.check_fits(test)
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
     with _staging(out) as stage:
@@ -121,7 +123,9 @@ def run_export(name: str, opts: ExportOptions, step: Step = lambda _: None) -> E
         needs_calib = Precision.INT8 in precisions or opts.onnx_int8
         calib_info, calib = None, None
         if needs_calib:
-            train = load_dataset(opts.data, "train", opts.data_dir).subset(opts.calib_samples)
+            train = load_dataset(opts.data, "train", opts.data_dir, img_size=card.img_size,
+                                 in_chans=card.in_chans).subset(opts.calib_samples)
+            card.check_fits(train)
             calib = preprocess(train.images, card.mean, card.std)
             calib_info = {"dataset": train.name, "split": "train", "count": len(train), "sha256": train.sha256(),
                           "preprocessing": "same as training: x/255, (x - mean)/std"}
@@ -135,6 +139,8 @@ def run_export(name: str, opts: ExportOptions, step: Step = lambda _: None) -> E
         if opts.onnx_int8:
             step("quantize ONNX (onnxruntime static, QDQ int8)")
             onnx_q = quantize_onnx_static(onnx, stage / "model_int8_qdq.onnx", calib, per_tensor=opts.per_tensor)
+            if not inspect_onnx(onnx_q.path)["qdq_int8"]:
+                raise EdgeflowError("the ONNX Runtime int8 model holds no int8 QDQ weights; refusing to call it int8")
         artifacts: list[Artifact] = [onnx, *([onnx_q] if onnx_q else []), *tflite.values()]
         manifest = build_manifest(card=card, source=source, calibration=calib_info, artifacts=artifacts,
                                   tflite_info=info)
@@ -143,13 +149,12 @@ def run_export(name: str, opts: ExportOptions, step: Step = lambda _: None) -> E
 
         step(f"parity on {len(test)} {test.name} test images")
         x = preprocess(test.images, card.mean, card.std)
-        candidates = [OnnxRuntimeRunner(onnx.path, threads=opts.threads)]
+        # parity uses every core; opts.threads is for the latency runs
+        candidates = [OnnxRuntimeRunner(onnx.path)]
         if onnx_q:
-            candidates.append(OnnxRuntimeRunner(onnx_q.path, threads=opts.threads, precision="int8"))
-        for p, a in tflite.items():
-            candidates.append(TFLiteRunner(a.path, p.value, threads=opts.threads))
-        report = check_parity(TorchRunner(model, threads=None), candidates, x, test.labels, gates=gates,
-                              data_sha256=test.sha256())
+            candidates.append(OnnxRuntimeRunner(onnx_q.path, precision="int8"))
+        candidates += [TFLiteRunner(a.path, p.value) for p, a in tflite.items()]
+        report = check_parity(TorchRunner(model), candidates, x, test.labels, gates=gates, data_sha256=test.sha256())
         seconds["parity"] = time.perf_counter() - t0 - seconds["convert"]
 
         records: list[BenchRecord] = []

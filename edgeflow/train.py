@@ -14,9 +14,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from edgeflow.cards import ModelCard, get_card
+from edgeflow.cards import get_card
 from edgeflow.checkpoint import save_checkpoint
-from edgeflow.data import ImageSet, load_dataset, preprocess
+from edgeflow.data import load_dataset, preprocess
 from edgeflow.errors import EdgeflowError
 from edgeflow.progress import progress_bar
 from edgeflow.registry import create_model
@@ -42,14 +42,6 @@ class TrainResult:
     wall_s: float
 
 
-def _check_data_fits(card: ModelCard, ds: ImageSet) -> None:
-    _, c, h, w = ds.images.shape
-    if (c, h, w) != (card.in_chans, card.img_size, card.img_size) or len(ds.classes) != len(card.classes):
-        raise EdgeflowError(
-            f"dataset {ds.name} has {c}x{h}x{w} images and {len(ds.classes)} classes, but {card.name} expects "
-            f"{card.in_chans}x{card.img_size}x{card.img_size} and {len(card.classes)} classes")
-
-
 def evaluate(model: nn.Module, x: np.ndarray, y: np.ndarray, batch_size: int = 500) -> float:
     """Top-1 accuracy (fraction) of ``model`` on preprocessed NCHW inputs."""
     model.eval()
@@ -73,7 +65,7 @@ def train(name: str, out: Path, *, data: str = "fashion-mnist", data_dir: Path |
     card = get_card(name)
     train_set = load_dataset(data, "train", data_dir, img_size=card.img_size, in_chans=card.in_chans)
     test_set = load_dataset(data, "test", data_dir, img_size=card.img_size, in_chans=card.in_chans)
-    _check_data_fits(card, train_set)
+    card.check_fits(train_set)
     if config.max_train_samples:
         train_set = train_set.subset(config.max_train_samples)
     torch.manual_seed(config.seed)
@@ -116,7 +108,7 @@ def train(name: str, out: Path, *, data: str = "fashion-mnist", data_dir: Path |
     wall = time.perf_counter() - start
     meta = {"dataset": data, "train_samples": len(x_train), "epochs": config.epochs,
             "test_accuracy": acc, "test_samples": len(x_test), "wall_s": round(wall, 1),
-            "config": config.__dict__, "torch": torch.__version__,
+            "config": config.__dict__, "torch": str(torch.__version__),
             "command": "edgeflow " + shlex.join(sys.argv[1:]) if sys.argv[0].endswith("edgeflow") else ""}
     save_checkpoint(out, name, model, meta)
     return TrainResult(out, acc, config.epochs, wall)

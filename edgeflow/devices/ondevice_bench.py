@@ -60,7 +60,7 @@ def dequantize(q: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
 
 
 def to_model_input(x_nchw: np.ndarray, detail: dict) -> np.ndarray:
-    """One NCHW float sample → the model's NHWC input tensor (quantized when the model wants integers)."""
+    """NCHW float samples → the model's NHWC input tensor (quantized when the model wants integers)."""
     x = np.ascontiguousarray(np.asarray(x_nchw, np.float32).transpose(0, 2, 3, 1))
     if detail["dtype"] != np.float32:
         return quantize(x, *detail["quantization"], detail["dtype"])
@@ -68,10 +68,21 @@ def to_model_input(x_nchw: np.ndarray, detail: dict) -> np.ndarray:
 
 
 def from_model_output(y: np.ndarray, detail: dict) -> np.ndarray:
-    """The model's output tensor → float32 logits (1, classes)."""
+    """The model's output tensor → float32 logits (batch, classes)."""
     if detail["dtype"] != np.float32:
         y = dequantize(y, *detail["quantization"])
-    return np.asarray(y, np.float32).reshape(1, -1)
+    return np.asarray(y, np.float32).reshape(len(y), -1)
+
+
+def time_loop(fn, warmup: int, iters: int) -> list[float]:
+    """Call ``fn`` ``warmup`` times untimed, then ``iters`` times timed; returns milliseconds per call."""
+    times = []
+    for i in range(warmup + iters):
+        t0 = time.perf_counter()
+        fn()
+        if i >= warmup:
+            times.append((time.perf_counter() - t0) * 1e3)
+    return times
 
 
 def percentiles(times_ms: list[float]) -> dict:
@@ -116,14 +127,13 @@ def main(argv: list[str] | None = None) -> int:
     x = np.zeros(inp["shape"], dtype=inp["dtype"])
     if args.inputs:
         x = to_model_input(np.load(args.inputs)[:1], inp)
-    times = []
-    for i in range(args.warmup + args.iters):
-        t0 = time.perf_counter()
+
+    def run_once() -> None:
         interpreter.set_tensor(inp["index"], x)
         interpreter.invoke()
         interpreter.get_tensor(out["index"])
-        if i >= args.warmup:
-            times.append((time.perf_counter() - t0) * 1e3)
+
+    times = time_loop(run_once, args.warmup, args.iters)
     if args.inputs and args.outputs:
         data = np.load(args.inputs)
         logits = []

@@ -17,10 +17,12 @@ OUTPUT_NAME = "logits"
 
 def export_onnx(model: nn.Module, card: ModelCard, path: Path, *, opset: int = 17,
                 parent: str | None = None) -> Artifact:
-    """Export ``model`` (eval mode, batch 1, NCHW float input) to ``path`` and simplify it.
+    """Export ``model`` (eval mode, NCHW float input, dynamic batch) to ``path`` and simplify it.
 
-    Uses the TorchScript exporter (``dynamo=False``): it needs no extra packages, gives static shapes that
-    onnx2tf converts cleanly, and its output is checked against PyTorch by the parity stage.
+    Uses the TorchScript exporter (``dynamo=False``): it needs no extra packages (the dynamo exporter wants
+    onnxscript), its graphs convert cleanly with onnx2tf, and its output is checked against PyTorch by the
+    parity stage. The batch axis is dynamic so ONNX Runtime can run batches; the TFLite conversion pins it
+    to 1 for devices.
     """
     import onnx
     from onnxsim import simplify
@@ -30,7 +32,8 @@ def export_onnx(model: nn.Module, card: ModelCard, path: Path, *, opset: int = 1
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the exporter warns that it is legacy; the choice is deliberate
         torch.onnx.export(model, (dummy,), str(path), opset_version=opset, dynamo=False,
-                          input_names=[INPUT_NAME], output_names=[OUTPUT_NAME])
+                          input_names=[INPUT_NAME], output_names=[OUTPUT_NAME],
+                          dynamic_axes={INPUT_NAME: {0: "batch"}, OUTPUT_NAME: {0: "batch"}})
     simplified, ok = simplify(onnx.load(str(path)))
     if not ok:
         raise RuntimeError("onnxsim could not validate the simplified model")

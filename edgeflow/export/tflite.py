@@ -26,13 +26,17 @@ def _quiet_tensorflow() -> None:
 
 
 def _onnx2tf(onnx_path: Path, work: Path) -> None:
-    """Write ``work``/model_float32.tflite, model_float16.tflite and the SavedModel."""
+    """Write ``work``/model_float32.tflite, model_float16.tflite and the SavedModel (batch pinned to 1)."""
     _quiet_tensorflow()
+    import onnx
     import onnx2tf
 
+    graph_input = onnx.load(str(onnx_path), load_external_data=False).graph.input[0]
+    dims = [d.dim_value for d in graph_input.type.tensor_type.shape.dim][1:]
     log = io.StringIO()
     with contextlib.redirect_stdout(log):
         onnx2tf.convert(input_onnx_file_path=str(onnx_path), output_folder_path=str(work),
+                        overwrite_input_shape=[f"{graph_input.name}:1,{','.join(map(str, dims))}"],
                         output_signaturedefs=True, not_use_onnxsim=True, verbosity="error")
     if not (work / "model_float32.tflite").is_file():
         raise RuntimeError(f"onnx2tf wrote no model_float32.tflite:\n{log.getvalue()[-2000:]}")

@@ -3,6 +3,7 @@ the device convert inputs and outputs with the very same code."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ class TFLiteRunner(Runner):
     name = "tflite"
 
     def __init__(self, path: Path, precision: str = "fp32", threads: int | None = None) -> None:
+        """``threads`` None uses every core."""
         self.path, self.precision, self.threads = path, precision, threads
         self.interpreter = None
 
@@ -23,12 +25,27 @@ class TFLiteRunner(Runner):
         from ai_edge_litert.interpreter import Interpreter
 
         with native_stderr_captured():  # "INFO: Created TensorFlow Lite XNNPACK delegate for CPU."
-            self.interpreter = Interpreter(model_path=str(self.path), num_threads=self.threads or 1)
+            self.interpreter = Interpreter(model_path=str(self.path), num_threads=self.threads or os.cpu_count())
             self.interpreter.allocate_tensors()
         self.inp = self.interpreter.get_input_details()[0]
         self.out = self.interpreter.get_output_details()[0]
 
+    def _resize(self, n: int) -> None:
+        if self.inp["shape"][0] != n:
+            self.interpreter.resize_tensor_input(self.inp["index"], [n, *self.inp["shape"][1:]])
+            self.interpreter.allocate_tensors()
+            self.inp = self.interpreter.get_input_details()[0]
+            self.out = self.interpreter.get_output_details()[0]
+
     def infer(self, batch: np.ndarray) -> np.ndarray:
+        """Batched when the graph allows a free batch axis (shape signature -1), else sample by sample;
+        per-sample quantization parameters are the same either way."""
+        if self.inp["shape_signature"][0] == -1:
+            self._resize(len(batch))
+            self.interpreter.set_tensor(self.inp["index"], to_model_input(batch, self.inp))
+            self.interpreter.invoke()
+            y = self.interpreter.get_tensor(self.out["index"])
+            return from_model_output(y, self.out)
         logits = []
         for i in range(len(batch)):
             self.interpreter.set_tensor(self.inp["index"], to_model_input(batch[i:i + 1], self.inp))

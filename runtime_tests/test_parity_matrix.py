@@ -1,0 +1,60 @@
+"""CI parity suite: nets × precisions × runtimes, gated by each card's tolerances.
+
+* every registered net: PyTorch vs ONNX Runtime fp32 and TFLite fp32 (its checkpoint when committed,
+  seeded random weights otherwise: float parity does not depend on training);
+* sep_res18_s3 (committed checkpoint): the whole chain — ONNX Runtime fp32/int8, TFLite fp32/fp16/dynamic/
+  int8 — on all 10,000 real test images, then the per-layer localisation;
+* int8 of every net runs only under ``-m slow`` (``make test-all``): untrained nets have no accuracy to keep.
+"""
+
+import pytest
+
+from edgeflow.checkpoint import default_checkpoint
+from edgeflow.export.artifact import Precision
+from edgeflow.pipeline import ExportOptions, run_export
+from edgeflow.registry import list_models
+
+ALL = (Precision.FP32, Precision.FP16, Precision.DYNAMIC, Precision.INT8)
+
+
+def _options(name, tmp_path, **kw):
+    trained = default_checkpoint(name).is_file()
+    return ExportOptions(out_dir=tmp_path / name, random_init=not trained, bench=False, **kw)
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_fp32_runtimes_match_pytorch(name, tmp_path):
+    result = run_export(name, _options(name, tmp_path, parity_samples=500))
+    rows = {r.label: r for r in result.parity.rows}
+    assert set(rows) == {"onnxruntime fp32", "tflite fp32"}
+    assert result.parity, result.parity.failures()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list_models())
+def test_int8_every_net(name, tmp_path):
+    result = run_export(name, _options(name, tmp_path, precisions=ALL, onnx_int8=True, parity_samples=1000))
+    assert {r.precision for r in result.parity.rows} == {"fp32", "fp16", "dynamic", "int8"}
+    if default_checkpoint(name).is_file():
+        assert result.parity, result.parity.failures()
+
+
+def test_sep_res18_s3_full_chain_on_10k_images(tmp_path):
+    from edgeflow.cards import get_card
+    from edgeflow.data import load_dataset, preprocess
+    from edgeflow.localize import layer_errors
+
+    name = "sep_res18_s3"
+    result = run_export(name, _options(name, tmp_path, precisions=ALL, onnx_int8=True))
+    report = result.parity
+    assert report.samples == 10000
+    assert [r.label for r in report.rows] == ["onnxruntime fp32", "onnxruntime int8", "tflite fp32",
+                                             "tflite fp16", "tflite dynamic", "tflite int8"]
+    assert report, report.failures()
+    for row in report.rows:
+        assert row.cosine > 0.99 and (row.sqnr_db is None or row.sqnr_db > 15), row
+    card = get_card(name)
+    test = load_dataset("fashion-mnist-embedded", "test").subset(50)
+    layers = layer_errors(result.out_dir / "model.onnx", result.out_dir / "model_int8_qdq.onnx",
+                          preprocess(test.images, card.mean, card.std))
+    assert layers and layers[0].local_sqnr_db <= layers[-1].local_sqnr_db
