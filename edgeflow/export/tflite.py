@@ -31,6 +31,9 @@ def _onnx2tf(onnx_path: Path, work: Path) -> None:
     import onnx
     import onnx2tf
 
+    # onnx2tf rewrites the file it is given (when pinning the batch): hand it a copy, never the artifact
+    (work.parent / ".onnx2tf-src").mkdir(parents=True, exist_ok=True)
+    onnx_path = Path(shutil.copy(onnx_path, work.parent / ".onnx2tf-src" / "model.onnx"))
     graph_input = onnx.load(str(onnx_path), load_external_data=False).graph.input[0]
     dims = [d.dim_value for d in graph_input.type.tensor_type.shape.dim][1:]
     log = io.StringIO()
@@ -94,3 +97,4 @@ def export_tflite(onnx: Artifact, out_dir: Path, precisions: list[Precision], *,
         return made
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(out_dir / ".onnx2tf-src", ignore_errors=True)

@@ -1,0 +1,37 @@
+import pytest
+
+from edgeflow.cards import get_card
+from edgeflow.checkpoint import default_checkpoint, read_checkpoint
+from edgeflow.errors import EdgeflowError
+from edgeflow.registry import list_models
+
+TRAINED = [n for n in list_models() if default_checkpoint(n).is_file()]
+
+
+def test_sep_res18_s3_checkpoint_is_committed_and_meets_target():
+    assert "sep_res18_s3" in TRAINED
+    meta = read_checkpoint(default_checkpoint("sep_res18_s3"), "sep_res18_s3")["meta"]
+    assert meta["dataset"] == "fashion-mnist" and meta["train_samples"] == 60000
+    assert meta["test_accuracy"] >= 0.91 and meta["test_samples"] == 10000
+
+
+@pytest.mark.parametrize("name", TRAINED)
+def test_card_accuracy_is_the_checkpoints(name):
+    meta = read_checkpoint(default_checkpoint(name), name)["meta"]
+    card = get_card(name)
+    assert card.measured["test_accuracy_pct"] == pytest.approx(100 * meta["test_accuracy"], abs=0.005)
+    assert card.train["epochs"] == meta["epochs"]
+
+
+def test_every_net_has_a_card_with_tolerances():
+    for name in list_models():
+        card = get_card(name)
+        assert card.tolerances["fp32_max_abs_diff"] <= 1e-4 and card.in_chans in (1, 3)
+
+
+def test_broken_card_is_a_clear_error(tmp_path, monkeypatch):
+    (tmp_path / "models" / "vgg10").mkdir(parents=True)
+    (tmp_path / "models" / "vgg10" / "card.toml").write_text("family = 'x'\n[input\n")
+    monkeypatch.setenv("EDGEFLOW_HOME", str(tmp_path))
+    with pytest.raises(EdgeflowError, match="not valid TOML"):
+        get_card("vgg10")
