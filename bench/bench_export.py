@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import subprocess
@@ -43,6 +44,22 @@ def matmul_peak_gflops(threads: int, n: int = 1024, reps: int = 20) -> float:
         a @ b
         times.append(time.perf_counter() - t0)
     return 2 * n**3 / statistics.median(times) / 1e9
+
+
+def cpu_description() -> dict:
+    """Model name and the SIMD flags that decide int8 vs fp32 kernel speed (VNNI above all)."""
+    info = {"model": platform.machine(), "simd": []}
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return info
+    for line in text.splitlines():
+        if line.startswith("model name") and info["model"] == platform.machine():
+            info["model"] = line.split(":", 1)[1].strip()
+        if line.startswith("flags"):
+            info["simd"] = sorted(f for f in line.split(":", 1)[1].split() if "avx" in f or "vnni" in f or f == "fma")
+            break
+    return info
 
 
 def timed_export(out: Path) -> float:
@@ -82,7 +99,7 @@ def main() -> None:
     peak = matmul_peak_gflops(args.threads)
     result = {
         "model": NAME, "threads": args.threads, "iters": args.iters, "rounds": args.rounds,
-        "machine": {"cpu": platform.processor() or platform.machine(), "python": platform.python_version()},
+        "machine": {"cpu": cpu_description(), "cores": os.cpu_count(), "python": platform.python_version()},
         "tools": tool_versions(),
         "p50_ms": p50, "p50_ms_per_round": p50s,
         "ratios": {"tflite_int8 / pytorch": p50["tflite int8"] / p50["pytorch fp32"],
