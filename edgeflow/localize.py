@@ -29,6 +29,20 @@ class LayerError:
         return asdict(self)
 
 
+class _SampleReader:
+    """ONNX Runtime calibration-reader protocol over NCHW samples, one per call."""
+
+    def __init__(self, x_nchw: np.ndarray) -> None:
+        self.it = iter(np.ascontiguousarray(x_nchw[i:i + 1], np.float32) for i in range(len(x_nchw)))
+
+    def get_next(self) -> dict | None:
+        batch = next(self.it, None)
+        return None if batch is None else {"input": batch}
+
+    def __iter__(self):
+        return iter(self.get_next, None)
+
+
 def _activation_qparams(qdq_onnx: Path) -> dict[str, tuple[float, int]]:
     """Scale and zero point of every QuantizeLinear in the QDQ model, keyed by the tensor it quantizes."""
     import onnx
@@ -64,24 +78,15 @@ def _producers(model_path: Path) -> dict[str, str]:
 
 def layer_errors(float_onnx: Path, qdq_onnx: Path, x_nchw: np.ndarray) -> list[LayerError]:
     """Every quantized activation's error on the inputs ``x_nchw``, worst (lowest local SQNR) first."""
-    from onnxruntime.quantization import CalibrationDataReader
     from onnxruntime.quantization.qdq_loss_debug import (collect_activations, create_activation_matching,
                                                          modify_model_output_intermediate_tensors)
-
-    class Reader(CalibrationDataReader):
-        def __init__(self) -> None:
-            self.it = iter(np.ascontiguousarray(x_nchw[i:i + 1], np.float32) for i in range(len(x_nchw)))
-
-        def get_next(self) -> dict | None:
-            batch = next(self.it, None)
-            return None if batch is None else {"input": batch}
 
     with tempfile.TemporaryDirectory() as tmp:
         f_aug, q_aug = Path(tmp) / "float_aug.onnx", Path(tmp) / "qdq_aug.onnx"
         modify_model_output_intermediate_tensors(str(float_onnx), str(f_aug))
         modify_model_output_intermediate_tensors(str(qdq_onnx), str(q_aug))
-        float_acts = collect_activations(str(f_aug), Reader())
-        qdq_acts = collect_activations(str(q_aug), Reader())
+        float_acts = collect_activations(str(f_aug), _SampleReader(x_nchw))
+        qdq_acts = collect_activations(str(q_aug), _SampleReader(x_nchw))
     matched = create_activation_matching(qdq_acts, float_acts)
     qparams = _activation_qparams(qdq_onnx)
     ops = _producers(float_onnx)
@@ -93,4 +98,88 @@ def layer_errors(float_onnx: Path, qdq_onnx: Path, x_nchw: np.ndarray) -> list[L
         post = matched.get(name, {}).get("post_qdq")
         cumulative = _sqnr_db(ref, np.concatenate(post)) if post is not None and len(post) else None
         rows.append(LayerError(name, ops.get(name, "?"), _sqnr_db(ref, _fake_quant(ref, scale, zp)), cumulative))
+    return sorted(rows, key=lambda r: r.local_sqnr_db)
+
+
+CONV_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D")
+
+
+def _conv_references(float_onnx: Path) -> list[tuple[str, str]]:
+    """(reference tensor, conv output) for each ONNX Conv in graph order; the reference is the ReLU's output
+    where a ReLU alone consumes the conv, because the TFLite converter fuses that ReLU into the conv."""
+    import onnx
+
+    graph = onnx.load(str(float_onnx)).graph
+    consumers: dict[str, list] = {}
+    for n in graph.node:
+        for i in n.input:
+            consumers.setdefault(i, []).append(n)
+    refs = []
+    for n in graph.node:
+        if n.op_type == "Conv":
+            users = consumers.get(n.output[0], [])
+            fused = len(users) == 1 and users[0].op_type == "Relu"
+            refs.append((users[0].output[0] if fused else n.output[0], n.output[0]))
+    return refs
+
+
+def _tflite_conv_outputs(int8_tflite: Path, x_nchw: np.ndarray) -> list[tuple[np.ndarray, float, int]]:
+    """Dequantized NCHW outputs of every conv op of the TFLite model (execution order, all inputs), each
+    with its int8 scale and zero point."""
+    import warnings
+
+    from ai_edge_litert.interpreter import Interpreter
+
+    from edgeflow.devices.ondevice_bench import dequantize, to_model_input
+    from edgeflow.quiet import native_stderr_captured
+
+    with native_stderr_captured(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "preserve_all_tensors is for debugging": that is what this is
+        interp = Interpreter(model_path=str(int8_tflite), experimental_preserve_all_tensors=True)
+        interp.allocate_tensors()
+    inp = interp.get_input_details()[0]
+    outs = [op["outputs"][0] for op in interp._get_ops_details() if op["op_name"] in CONV_OPS]
+    details = {t["index"]: t for t in interp.get_tensor_details()}
+    per_op: list[list[np.ndarray]] = [[] for _ in outs]
+    for i in range(len(x_nchw)):
+        interp.set_tensor(inp["index"], to_model_input(x_nchw[i:i + 1], inp))
+        interp.invoke()
+        for k, idx in enumerate(outs):
+            scale, zp = details[idx]["quantization"]
+            per_op[k].append(dequantize(interp.get_tensor(idx), scale, zp).transpose(0, 3, 1, 2))
+    return [(np.concatenate(v), *details[idx]["quantization"]) for v, idx in zip(per_op, outs)]
+
+
+def tflite_layer_errors(float_onnx: Path, int8_tflite: Path, x_nchw: np.ndarray) -> list[LayerError]:
+    """Conv-by-conv error of a TFLite int8 model against the float ONNX model, worst first.
+
+    TFLite tensors carry TensorFlow names, so layers are matched by order: the k-th conv op of the TFLite
+    graph to the next ONNX Conv (after its fused ReLU) of the same shape; where two candidates share a
+    shape within a short window (a block's second conv and its projection shortcut), the closer one wins.
+    """
+    from onnxruntime.quantization.qdq_loss_debug import collect_activations, modify_model_output_intermediate_tensors
+
+    from edgeflow.errors import EdgeflowError
+
+    refs = _conv_references(float_onnx)
+    with tempfile.TemporaryDirectory() as tmp:
+        aug = Path(tmp) / "float_aug.onnx"
+        modify_model_output_intermediate_tensors(str(float_onnx), str(aug))
+        acts = collect_activations(str(aug), _SampleReader(x_nchw))
+    conv_outs = _tflite_conv_outputs(int8_tflite, x_nchw)
+    if len(conv_outs) != len(refs):
+        raise EdgeflowError(f"cannot match layers: {len(refs)} ONNX convs vs {len(conv_outs)} TFLite convs")
+    n = len(x_nchw)
+    float_of = {ref: np.concatenate(acts[ref]).reshape(n, -1) for ref, _ in refs}  # the tool saves them flat
+    pending = list(refs)
+    rows = []
+    for y, scale, zp in conv_outs:
+        y = y.reshape(n, -1)
+        window = [r for r in pending[:3] if float_of[r[0]].shape == y.shape]
+        if not window:
+            raise EdgeflowError(f"cannot match a TFLite conv with {y.shape[1]} values per image to the ONNX graph")
+        best = max(window, key=lambda r: _sqnr_db(float_of[r[0]], y))
+        pending.remove(best)
+        ref = float_of[best[0]]
+        rows.append(LayerError(best[0], "Conv (TFLite)", _sqnr_db(ref, _fake_quant(ref, scale, zp)), _sqnr_db(ref, y)))
     return sorted(rows, key=lambda r: r.local_sqnr_db)

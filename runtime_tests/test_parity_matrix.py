@@ -42,7 +42,7 @@ def test_int8_every_net(name, tmp_path):
 def test_sep_res18_s3_full_chain_on_10k_images(tmp_path):
     from edgeflow.cards import get_card
     from edgeflow.data import load_dataset, preprocess
-    from edgeflow.localize import layer_errors
+    from edgeflow.localize import layer_errors, tflite_layer_errors
 
     name = "sep_res18_s3"
     result = run_export(name, _options(name, tmp_path, precisions=ALL, onnx_int8=True))
@@ -58,3 +58,7 @@ def test_sep_res18_s3_full_chain_on_10k_images(tmp_path):
     layers = layer_errors(result.out_dir / "model.onnx", result.out_dir / "model_int8_qdq.onnx",
                           preprocess(test.images, card.mean, card.std))
     assert layers and layers[0].local_sqnr_db <= layers[-1].local_sqnr_db
+    x = preprocess(test.images, card.mean, card.std)
+    tfl = tflite_layer_errors(result.out_dir / "model.onnx", result.out_dir / "model_int8.tflite", x)
+    assert len(tfl) == 35  # every conv of the net matched to its TFLite op
+    assert all(15 < r.local_sqnr_db and r.cumulative_sqnr_db > 10 for r in tfl), tfl[:3]

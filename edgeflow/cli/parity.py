@@ -75,28 +75,37 @@ def parity(
 
 
 def _print_layers(name, result, top, samples, data, data_dir) -> None:
-    from rich.table import Table
-
     from edgeflow.cards import get_card
     from edgeflow.cli.tables import console
     from edgeflow.data import load_dataset, preprocess
     from edgeflow.export.manifest import write_json
-    from edgeflow.localize import layer_errors
+    from edgeflow.localize import layer_errors, tflite_layer_errors
 
     card = get_card(name)
     test = load_dataset(data, "test", data_dir).subset(samples)
-    with console.status("per-layer comparison, float vs int8 ONNX"):
-        rows = layer_errors(result.out_dir / "model.onnx", result.out_dir / "model_int8_qdq.onnx",
-                            preprocess(test.images, card.mean, card.std))
-    write_json(result.out_dir / "layers.json", {"model": name, "samples": len(test),
-                                                "layers": [r.to_dict() for r in rows]})
-    t = Table(title=f"{top} layers that lose most to int8 (ONNX Runtime QDQ, {len(test)} images)")
-    for col in ("#", "tensor", "op", "local SQNR dB", "cumulative SQNR dB"):
-        t.add_column(col, justify="left" if col in ("tensor", "op") else "right")
-    for i, r in enumerate(rows[:top], 1):
+    x = preprocess(test.images, card.mean, card.std)
+    out = result.out_dir
+    found = {}
+    with console.status("per-layer comparison, float vs int8"):
+        found["onnxruntime int8 (QDQ)"] = layer_errors(out / "model.onnx", out / "model_int8_qdq.onnx", x)
+        if (out / "model_int8.tflite").is_file():
+            found["tflite int8"] = tflite_layer_errors(out / "model.onnx", out / "model_int8.tflite", x)
+    write_json(out / "layers.json", {"model": name, "samples": len(test),
+                                     **{k: [r.to_dict() for r in rows] for k, rows in found.items()}})
+    for label, rows in found.items():
+        console.print(_layer_table(f"{top} layers that lose most to int8: {label}, {len(test)} images", rows[:top]))
+
+
+def _layer_table(title, rows):
+    from rich.table import Table
+
+    t = Table(title=title)
+    for col in ("#", "tensor (float ONNX)", "op", "local SQNR dB", "cumulative SQNR dB"):
+        t.add_column(col, justify="left" if col in ("tensor (float ONNX)", "op") else "right")
+    for i, r in enumerate(rows, 1):
         cum = "-" if r.cumulative_sqnr_db is None else f"{r.cumulative_sqnr_db:.1f}"
         t.add_row(str(i), r.tensor, r.op_type, f"{r.local_sqnr_db:.1f}", cum)
-    console.print(t)
+    return t
 
 
 def _plot(name, result) -> None:
