@@ -7,13 +7,35 @@ from pathlib import Path
 from edgeflow.checkpoint import atomic_write
 
 
-def accuracy_vs_size(points: list[tuple[str, float, float]], path: Path, title: str) -> None:
-    """Scatter of (label, size KB, top-1 %) points, one per runtime × precision; written atomically."""
+def _pyplot():
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    return plt
+
+
+def latency_vs_threads(series: dict[str, list[tuple[int, float]]], path: Path, title: str) -> None:
+    """p50 latency against thread count, one line per precision; written atomically."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for label, points in series.items():
+        points = sorted(points)
+        ax.plot([t for t, _ in points], [ms for _, ms in points], "o-", label=label)
+    ax.set_xlabel("threads")
+    ax.set_ylabel("p50 latency (ms)")
+    ax.set_title(title)
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110))
+    plt.close(fig)
+
+
+def accuracy_vs_size(points: list[tuple[str, float, float]], path: Path, title: str) -> None:
+    """Scatter of (label, size KB, top-1 %) points, one per runtime × precision; written atomically."""
+    plt = _pyplot()
     merged: dict[tuple[int, float], list[str]] = {}  # points that coincide share one dot and one label
     for label, size_kb, acc in points:
         merged.setdefault((round(size_kb / 10), round(acc, 2)), []).append(label)

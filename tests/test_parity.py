@@ -4,20 +4,7 @@ import pytest
 from edgeflow.cards import DEFAULT_TOLERANCES
 from edgeflow.errors import EdgeflowError
 from edgeflow.parity import check_parity
-from edgeflow.runtimes.base import Runner
-
-
-class ArrayRunner(Runner):
-    """Returns fixed logits: lets the gate logic be tested without a model."""
-
-    def __init__(self, name, precision, logits):
-        self.name, self.precision, self.logits = name, precision, logits
-
-    def infer(self, batch):
-        return self.logits[: len(batch)]
-
-    def infer_all(self, x, batch_size=256):
-        return self.logits
+from edgeflow.runtimes.precomputed import PrecomputedRunner as ArrayRunner
 
 
 rng = np.random.default_rng(0)

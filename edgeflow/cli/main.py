@@ -6,6 +6,7 @@ import sys
 
 import typer
 
+from edgeflow.cli import devices as devices_cmd
 from edgeflow.cli import export as export_cmd
 from edgeflow.cli import inspect as inspect_cmd
 from edgeflow.cli import models as models_cmd
@@ -16,6 +17,8 @@ cli = typer.Typer(
     help="Export PyTorch image classifiers to ONNX/TFLite, quantize them, and prove they still work.",
     no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 cli.add_typer(models_cmd.app, name="models")
+cli.add_typer(devices_cmd.app, name="devices")
+cli.command("bench")(devices_cmd.bench)
 cli.command("train")(train_cmd.train)
 cli.command("export")(export_cmd.export)
 cli.command("inspect")(inspect_cmd.inspect)

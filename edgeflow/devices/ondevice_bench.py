@@ -111,7 +111,8 @@ def peak_rss_mb() -> float:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model", required=True, help=".tflite file")
+    ap.add_argument("--model", help=".tflite file")
+    ap.add_argument("--probe", action="store_true", help="only print what runs here (interpreter, arch) and exit")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--warmup", type=int, default=20)
     ap.add_argument("--iters", type=int, default=200, help="timed single-sample inferences")
@@ -121,6 +122,14 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     Interpreter, interp_name, interp_version = load_interpreter_class(args.interpreter)
+    host = {"interpreter": interp_name, "interpreter_version": interp_version, "numpy": np.__version__,
+            "python": platform.python_version(), "arch": platform.machine(),
+            "os": f"{platform.system()} {platform.release()}"}
+    if args.probe:
+        print(json.dumps(host))
+        return 0
+    if not args.model:
+        ap.error("--model is required")
     interpreter = Interpreter(model_path=args.model, num_threads=args.threads)
     interpreter.allocate_tensors()
     inp, out = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
@@ -144,9 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         np.save(args.outputs, np.concatenate(logits))
     record = {
         "latency": percentiles(times), "peak_rss_mb": peak_rss_mb(), "threads": args.threads,
-        "model_bytes": os.path.getsize(args.model), "interpreter": interp_name,
-        "interpreter_version": interp_version, "numpy": np.__version__, "python": platform.python_version(),
-        "arch": platform.machine(), "os": f"{platform.system()} {platform.release()}",
+        "model_bytes": os.path.getsize(args.model), **host,
         "input": {"shape": [int(v) for v in inp["shape"]], "dtype": np.dtype(inp["dtype"]).name,
                   "quantization": [float(inp["quantization"][0]), int(inp["quantization"][1])]},
         "output": {"shape": [int(v) for v in out["shape"]], "dtype": np.dtype(out["dtype"]).name,

@@ -1,0 +1,107 @@
+"""``edgeflow devices list|check`` and ``edgeflow bench``."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(help="Device profiles (devices/*.toml): list them, check one is reachable.", no_args_is_help=True)
+
+
+@app.command("list")
+def list_cmd(json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """The device profiles in devices/."""
+    from rich.table import Table
+
+    from edgeflow.cli.tables import console
+    from edgeflow.devices.profile import list_profiles
+
+    profiles = list_profiles()
+    if json_out:
+        typer.echo(json.dumps([{"name": p.name, "transport": p.transport, "description": p.description}
+                               for p in profiles], indent=2))
+        return
+    t = Table(title="device profiles (devices/*.toml)")
+    for col in ("name", "transport", "where", "python", "interpreter", "threads", "description"):
+        t.add_column(col)
+    for p in profiles:
+        where = {"ssh": f"{p.user + '@' if p.user else ''}{p.host}:{p.port}", "adb": p.serial}.get(p.transport, "this machine")
+        t.add_row(p.name, p.transport, where, p.python, p.interpreter, ",".join(map(str, p.threads)), p.description)
+    console.print(t)
+
+
+@app.command("check")
+def check_cmd(
+    name: Annotated[str, typer.Argument(help="Profile name or path to a .toml.")],
+    accept_new_host_key: Annotated[bool, typer.Option("--accept-new-host-key",
+                                                      help="Trust an SSH host seen for the first time.")] = False,
+) -> None:
+    """Is the device reachable, and what runs there (python, interpreter and version, arch)?"""
+    from edgeflow.cli.tables import console
+    from edgeflow.devices.profile import load_profile
+    from edgeflow.devices.remote import probe
+    from edgeflow.devices.transport import make_transport
+
+    profile = load_profile(name)
+    info = probe(make_transport(profile, accept_new_host_key=accept_new_host_key))
+    console.print(f"[green]{profile.name}: reachable[/green] ({profile.transport}) — python {info['python']}, "
+                  f"{info['interpreter']} {info['interpreter_version']}, numpy {info['numpy']}, "
+                  f"{info['arch']}, {info['os']}")
+
+
+def bench(
+    name: Annotated[str, typer.Argument(help="Registered model name; export it first.")],
+    device: Annotated[str, typer.Option(help="Device profile name (devices/NAME.toml) or a .toml path.")] = "local",
+    precision: Annotated[str, typer.Option(help="Comma-separated TFLite precisions.")] = "fp32,int8",
+    threads: Annotated[str, typer.Option(help="Comma-separated thread counts [default: the profile's].")] = "",
+    samples: Annotated[int, typer.Option(min=1, help="Test images run on the device for parity.")] = 1000,
+    iters: Annotated[int, typer.Option(min=1, help="Timed single-image runs per setting.")] = 200,
+    accept_new_host_key: Annotated[bool, typer.Option("--accept-new-host-key",
+                                                      help="Trust an SSH host seen for the first time.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Benchmark NAME's exported TFLite models on a device and check their parity against PyTorch.
+
+    Pushes the standalone script, the models and the inputs to a temp folder on the device, runs, pulls
+    the outputs, removes the folder. Writes models/NAME/results/DEVICE/PRECISION.json and latency.png.
+    Exit 1 when a parity gate fails or a run could not finish, 2 on bad input or an unreachable device.
+    """
+    from rich.table import Table
+
+    from edgeflow.cli.tables import console
+    from edgeflow.devices.bench_device import bench_on_device
+    from edgeflow.devices.profile import load_profile
+    from edgeflow.errors import EdgeflowError, GateFailure
+    from edgeflow.registry import check_model_name
+
+    check_model_name(name)
+    profile = load_profile(device)
+    try:
+        thread_list = [int(t) for t in threads.split(",") if t.strip()] or list(profile.threads)
+    except ValueError as e:
+        raise EdgeflowError(f"--threads must be comma-separated integers, got {threads!r}") from e
+    with console.status(f"{name} on {profile.name}"):
+        rows, run = bench_on_device(name, profile, precisions=[p.strip() for p in precision.split(",")],
+                                    threads=thread_list, samples=samples, iters=iters,
+                                    accept_new_host_key=accept_new_host_key)
+    if json_out:
+        typer.echo(json.dumps([{**r.record, "parity": r.parity.__dict__} for r in rows], indent=2))
+    else:
+        t = Table(title=f"{name} on {profile.name} ({profile.transport}), parity on {samples} images")
+        for col in ("device", "arch", "precision", "threads", "p50 ms", "p90 ms", "p99 ms", "peak RSS MB",
+                    "size KB", "agree %", "top-1 %", "gate"):
+            t.add_column(col, justify="right" if col[0] in "ptsa" and col not in ("precision",) else "left")
+        for r in rows:
+            lat = r.record["latency"]
+            t.add_row(r.device, r.record["arch"], r.precision, str(r.threads), f"{lat['p50_ms']:.3f}",
+                      f"{lat['p90_ms']:.3f}", f"{lat['p99_ms']:.3f}", f"{r.record['peak_rss_mb']:.0f}",
+                      f"{r.record['model_bytes'] / 1024:.0f}", f"{100 * r.parity.agreement:.2f}",
+                      f"{100 * r.parity.accuracy:.2f}", "; ".join(r.parity.failures) or "ok")
+        console.print(t)
+        for line in run.incomplete:
+            console.print(f"[yellow]incomplete: {line}[/yellow]")
+    failures = [f"{r.precision} x{r.threads}: {'; '.join(r.parity.failures)}" for r in rows if r.parity.failures]
+    if failures or run.incomplete:
+        raise GateFailure("; ".join(failures + run.incomplete))

@@ -1,0 +1,78 @@
+"""``edgeflow bench NAME --device D``: latency and memory on the device, parity computed on the host."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from edgeflow.cards import get_card
+from edgeflow.checkpoint import file_sha256
+from edgeflow.data import load_dataset, preprocess
+from edgeflow.devices.profile import DeviceProfile
+from edgeflow.devices.remote import DeviceRun, run_models
+from edgeflow.devices.transport import make_transport
+from edgeflow.errors import EdgeflowError
+from edgeflow.export.manifest import write_json
+from edgeflow.parity import ParityRow, check_parity
+from edgeflow.paths import export_dir, model_dir
+from edgeflow.plots import latency_vs_threads
+from edgeflow.registry import create_model
+from edgeflow.runtimes.precomputed import PrecomputedRunner
+from edgeflow.runtimes.torch_runner import TorchRunner
+
+
+@dataclass(frozen=True)
+class DeviceBenchRow:
+    device: str
+    precision: str
+    threads: int
+    record: dict  # the on-device script's JSON (latency, peak RSS, interpreter, arch, ...)
+    parity: ParityRow
+
+
+def _artifacts(name: str, precisions: list[str], folder: Path | None) -> dict[str, Path]:
+    folder = folder or export_dir() / name
+    found = {p: folder / f"model_{p}.tflite" for p in precisions}
+    missing = [p for p, f in found.items() if not f.is_file()]
+    if missing:
+        flag = " --int8" if "int8" in missing else ""
+        raise EdgeflowError(f"no {', '.join(missing)} TFLite model in {folder}; run `edgeflow export {name}{flag}`")
+    return found
+
+
+def bench_on_device(name: str, profile: DeviceProfile, *, precisions: list[str], threads: list[int],
+                    samples: int = 1000, iters: int = 200, export_folder: Path | None = None,
+                    accept_new_host_key: bool = False,
+                    results_dir: Path | None = None) -> tuple[list[DeviceBenchRow], DeviceRun]:
+    """Run each precision × thread count on the device, gate its logits against PyTorch on the host, and
+    write ``models/<name>/results/<device>/<precision>.json`` (kept, marked incomplete, on a failure)."""
+    card = get_card(name)
+    models = _artifacts(name, precisions, export_folder)
+    test = load_dataset("fashion-mnist-embedded", "test").subset(samples)
+    x = preprocess(test.images, card.mean, card.std)
+    transport = make_transport(profile, accept_new_host_key=accept_new_host_key)
+    run = run_models(transport, models, x, threads, iters=iters)
+    model = create_model(name, pretrained=True, num_classes=len(card.classes), in_chans=card.in_chans,
+                         img_size=card.img_size)
+    with TorchRunner(model) as torch_runner:
+        reference = torch_runner.infer_all(x)
+    rows = []
+    for rec in run.records:
+        report = check_parity(PrecomputedRunner("pytorch", "fp32", reference),
+                              [PrecomputedRunner(profile.name, rec["precision"], rec.pop("logits"))],
+                              x, test.labels, gates=card.tolerances, data_sha256=test.sha256())
+        rows.append(DeviceBenchRow(profile.name, rec["precision"], rec["threads"], rec, report.rows[0]))
+    out = results_dir or model_dir(name) / "results" / profile.name
+    for precision, path in models.items():
+        mine = [r for r in rows if r.precision == precision]
+        write_json(out / f"{precision}.json", {
+            "model": name, "device": profile.name, "transport": profile.transport, "precision": precision,
+            "artifact_sha256": file_sha256(path), "samples": len(x), "data_sha256": test.sha256(),
+            "complete": not run.incomplete, "incomplete": [m for m in run.incomplete if m.startswith(precision)],
+            "runs": [{**r.record, "parity": r.parity.__dict__} for r in mine]})
+    if rows:
+        series: dict[str, list[tuple[int, float]]] = {}
+        for r in rows:
+            series.setdefault(r.precision, []).append((r.threads, r.record["latency"]["p50_ms"]))
+        latency_vs_threads(series, out / "latency.png", f"{name} on {profile.name}")
+    return rows, run

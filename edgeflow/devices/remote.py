@@ -1,0 +1,101 @@
+"""Run the standalone on-device script on a device: push, run, pull, clean up."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from edgeflow.devices import ondevice_bench
+from edgeflow.devices.transport import Transport, _last
+from edgeflow.errors import EdgeflowError
+
+SCRIPT = Path(ondevice_bench.__file__)
+
+
+@dataclass
+class DeviceRun:
+    """What one device run produced; ``incomplete`` names what could not be measured and why."""
+
+    records: list[dict] = field(default_factory=list)  # one per (precision, threads), with "logits"
+    incomplete: list[str] = field(default_factory=list)
+
+
+def _script_argv(transport: Transport, remote_dir: str, extra: list[str]) -> list[str]:
+    p = transport.profile
+    argv = [p.python, f"{remote_dir}/ondevice_bench.py", "--interpreter", p.interpreter, *extra]
+    return ["taskset", p.cpu_mask, *argv] if p.cpu_mask else argv
+
+
+def _parse(transport: Transport, proc, what: str) -> dict:
+    name, py = transport.profile.name, transport.profile.python
+    if proc.returncode == 127 or "not found" in proc.stderr and py in proc.stderr:
+        raise EdgeflowError(f"device {name}: python command {py!r} not found; set `python` in its profile")
+    if "no TFLite interpreter found" in proc.stderr:
+        raise EdgeflowError(f"device {name}: {_last(proc.stderr)}")
+    if proc.returncode != 0:
+        raise EdgeflowError(f"device {name}: {what} failed (exit {proc.returncode}): {_last(proc.stderr)}")
+    try:
+        return json.loads(proc.stdout.strip().splitlines()[-1])
+    except (IndexError, json.JSONDecodeError) as e:
+        raise EdgeflowError(f"device {name}: {what} printed no JSON result: {_last(proc.stdout)}") from e
+
+
+def probe(transport: Transport) -> dict:
+    """Reachable? Which python, interpreter, arch? (Pushes only the script.)"""
+    remote = transport.make_temp_dir()
+    try:
+        transport.push(SCRIPT, f"{remote}/ondevice_bench.py")
+        return _parse(transport, transport.run(_script_argv(transport, remote, ["--probe"])), "probe")
+    finally:
+        transport.remove_dir(remote)
+
+
+def run_models(transport: Transport, models: dict[str, Path], inputs: np.ndarray, threads: list[int], *,
+               warmup: int = 20, iters: int = 200) -> DeviceRun:
+    """Benchmark each model at each thread count and run ``inputs`` (NCHW float) through it.
+
+    A failure after some runs keeps what was measured and marks the rest incomplete; the remote temp
+    folder is removed where the device still answers.
+    """
+    result = DeviceRun()
+    remote = transport.make_temp_dir()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            local_in = Path(tmp) / "inputs.npy"
+            np.save(local_in, np.ascontiguousarray(inputs, np.float32))
+            transport.push(SCRIPT, f"{remote}/ondevice_bench.py")
+            transport.push(local_in, f"{remote}/inputs.npy")
+            jobs = [(p, m, t) for p, m in models.items() for t in threads]
+            pushed: set[str] = set()
+            for k, (precision, model, t) in enumerate(jobs):
+                try:
+                    result.records.append(_one_run(transport, remote, Path(tmp), precision, model, t, warmup, iters,
+                                                    pushed))
+                except EdgeflowError as e:
+                    if not result.records:
+                        raise
+                    result.incomplete += [f"{p} x{n} threads: not measured ({e})" for p, _, n in jobs[k:]]
+                    break
+    finally:
+        transport.remove_dir(remote)
+    return result
+
+
+def _one_run(transport: Transport, remote: str, tmp: Path, precision: str, model: Path, threads: int,
+             warmup: int, iters: int, pushed: set[str]) -> dict:
+    remote_model = f"{remote}/{model.name}"
+    if remote_model not in pushed:
+        transport.push(model, remote_model)
+        pushed.add(remote_model)
+    out = f"{remote}/logits_{precision}_{threads}.npy"
+    argv = _script_argv(transport, remote, ["--model", remote_model, "--threads", str(threads), "--warmup",
+                                            str(warmup), "--iters", str(iters), "--inputs", f"{remote}/inputs.npy",
+                                            "--outputs", out])
+    rec = _parse(transport, transport.run(argv), f"{precision} x{threads} threads")
+    transport.pull(out, tmp / Path(out).name)
+    rec.update(precision=precision, logits=np.load(tmp / Path(out).name))
+    return rec

@@ -1,0 +1,175 @@
+"""Transports: run argv lists on a device and move files to and from it.
+
+Remote command lines are built from argument lists and quoted once with ``shlex.join`` (a path with
+spaces or ``;`` stays one argument). SSH uses the user's OpenSSH client, so ``~/.ssh/config``, keys,
+agents and jump hosts work; host keys are verified (``StrictHostKeyChecking=yes``) unless the user asks
+for ``accept-new`` explicitly.
+"""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+import subprocess
+from pathlib import Path
+
+from edgeflow.devices.profile import DeviceProfile
+from edgeflow.errors import EdgeflowError
+
+
+class Transport:
+    """Base: subclasses say how a device command, a push and a pull look as host-side argv lists."""
+
+    def __init__(self, profile: DeviceProfile) -> None:
+        self.profile = profile
+        self.log: list[list[str]] = []  # every host-side command run, for tests and --verbose
+
+    def command(self, argv: list[str]) -> list[str]:
+        raise NotImplementedError
+
+    def push_command(self, local: Path, remote: str) -> list[str]:
+        raise NotImplementedError
+
+    def pull_command(self, remote: str, local: Path) -> list[str]:
+        raise NotImplementedError
+
+    def _run(self, cmd: list[str], timeout: float | None = None) -> subprocess.CompletedProcess:
+        self.log.append(cmd)
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout or self.profile.timeout_s)
+        except subprocess.TimeoutExpired as e:
+            raise EdgeflowError(f"device {self.profile.name}: timed out after {e.timeout:.0f} s running "
+                                f"{shlex.join(cmd[-3:])}; check the device is up and not overloaded") from e
+        except FileNotFoundError as e:
+            raise EdgeflowError(f"device {self.profile.name}: {cmd[0]!r} is not installed on this host") from e
+        self.check_connection(proc)
+        return proc
+
+    def check_connection(self, proc: subprocess.CompletedProcess) -> None:
+        """Raise EdgeflowError when ``proc`` failed because the device could not be reached."""
+
+    def run(self, argv: list[str], timeout: float | None = None) -> subprocess.CompletedProcess:
+        return self._run(self.command(argv), timeout)
+
+    def push(self, local: Path, remote: str) -> None:
+        proc = self._run(self.push_command(local, remote))
+        if proc.returncode != 0:
+            raise EdgeflowError(f"device {self.profile.name}: copying {local.name} failed: {_last(proc.stderr)}")
+
+    def pull(self, remote: str, local: Path) -> None:
+        proc = self._run(self.pull_command(remote, local))
+        if proc.returncode != 0:
+            raise EdgeflowError(f"device {self.profile.name}: fetching {remote} failed: {_last(proc.stderr)}")
+
+    def make_temp_dir(self) -> str:
+        proc = self.run(["mktemp", "-d", f"{self.profile.work_dir.rstrip('/')}/edgeflow.XXXXXX"])
+        if proc.returncode != 0:
+            raise EdgeflowError(f"device {self.profile.name}: cannot create a temp folder in "
+                                f"{self.profile.work_dir}: {_last(proc.stderr)}")
+        return proc.stdout.strip()
+
+    def remove_dir(self, remote: str) -> None:
+        """Best effort: the device may be gone already."""
+        try:
+            self.run(["rm", "-rf", remote], timeout=30)
+        except EdgeflowError:
+            pass
+
+
+def _last(text: str) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else "no message"
+
+
+class LocalTransport(Transport):
+    """This machine, through subprocesses (no shell)."""
+
+    def command(self, argv: list[str]) -> list[str]:
+        return list(argv)
+
+    def push_command(self, local: Path, remote: str) -> list[str]:
+        return ["cp", str(local), remote]
+
+    def pull_command(self, remote: str, local: Path) -> list[str]:
+        return ["cp", remote, str(local)]
+
+
+class SshTransport(Transport):
+    """OpenSSH client: ``ssh``/``scp`` with batch mode (never a password prompt)."""
+
+    def __init__(self, profile: DeviceProfile, *, accept_new_host_key: bool = False) -> None:
+        super().__init__(profile)
+        if not profile.host:
+            raise EdgeflowError(f"device profile {profile.name}: ssh transport needs host")
+        self.accept_new = accept_new_host_key
+
+    def _options(self) -> list[str]:
+        opts = ["-o", "BatchMode=yes", "-o", "ConnectTimeout=10",
+                "-o", f"StrictHostKeyChecking={'accept-new' if self.accept_new else 'yes'}"]
+        if self.profile.identity_file:
+            opts += ["-i", str(Path(self.profile.identity_file).expanduser()), "-o", "IdentitiesOnly=yes"]
+        for o in self.profile.ssh_options:
+            opts += ["-o", o]
+        return opts
+
+    @property
+    def target(self) -> str:
+        return f"{self.profile.user}@{self.profile.host}" if self.profile.user else self.profile.host
+
+    def command(self, argv: list[str]) -> list[str]:
+        return ["ssh", "-p", str(self.profile.port), *self._options(), self.target, "--", shlex.join(argv)]
+
+    def push_command(self, local: Path, remote: str) -> list[str]:
+        return ["scp", "-q", "-P", str(self.profile.port), *self._options(), str(local), f"{self.target}:{remote}"]
+
+    def pull_command(self, remote: str, local: Path) -> list[str]:
+        return ["scp", "-q", "-P", str(self.profile.port), *self._options(), f"{self.target}:{remote}", str(local)]
+
+    def check_connection(self, proc: subprocess.CompletedProcess) -> None:
+        if proc.returncode == 255:  # ssh's own failures: refused, unreachable, auth, host key
+            raise EdgeflowError(f"device {self.profile.name}: ssh to {self.target} port {self.profile.port} "
+                                f"failed: {_last(proc.stderr)}. Check the host is up, the port, your key, and "
+                                "known_hosts (--accept-new-host-key to trust a new host once)")
+
+
+class AdbTransport(Transport):
+    """Android Debug Bridge: ``adb -s SERIAL push|pull|shell``."""
+
+    def __init__(self, profile: DeviceProfile) -> None:
+        super().__init__(profile)
+        if not profile.serial:
+            raise EdgeflowError(f"device profile {profile.name}: adb transport needs serial")
+
+    def _adb(self) -> list[str]:
+        return [self.profile.adb, "-s", self.profile.serial]
+
+    def command(self, argv: list[str]) -> list[str]:
+        return [*self._adb(), "shell", shlex.join(argv)]
+
+    def push_command(self, local: Path, remote: str) -> list[str]:
+        return [*self._adb(), "push", str(local), remote]
+
+    def pull_command(self, remote: str, local: Path) -> list[str]:
+        return [*self._adb(), "pull", remote, str(local)]
+
+    def ensure_listed(self) -> None:
+        proc = self._run([self.profile.adb, "devices"], timeout=30)
+        listed = [line.split()[0] for line in proc.stdout.splitlines()[1:] if line.strip().endswith("device")]
+        if self.profile.serial not in listed:
+            raise EdgeflowError(f"device {self.profile.name}: adb serial {self.profile.serial} is not listed by "
+                                f"`adb devices` (listed: {', '.join(listed) or 'none'}); check the cable and "
+                                "that USB debugging is authorised")
+
+
+def make_transport(profile: DeviceProfile, *, accept_new_host_key: bool = False) -> Transport:
+    if profile.transport == "ssh":
+        return SshTransport(profile, accept_new_host_key=accept_new_host_key)
+    if profile.transport == "adb":
+        t = AdbTransport(profile)
+        t.ensure_listed()
+        return t
+    return LocalTransport(profile)
+
+
+def tool_available(name: str) -> bool:
+    return shutil.which(name) is not None
