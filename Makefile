@@ -15,11 +15,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# The full Fashion-MNIST (training, data tests) comes from Debian's package.
+# Debian packages: the full Fashion-MNIST (training, data tests) and an OpenSSH server (the SSH device
+# tests start their own sshd on loopback).
 system-deps:
-	@test -d $(FASHION_DIR) || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist; \
-	  else echo "missing $(FASHION_DIR): run 'sudo apt-get install dataset-fashion-mnist'"; exit 1; fi; }
+	@if [ ! -d $(FASHION_DIR) ] || [ ! -x /usr/sbin/sshd ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist openssh-server; \
+	  else echo "run: sudo apt-get install dataset-fashion-mnist openssh-server"; exit 1; fi; fi
 
 demo: install
 	$(VENV)/bin/edgeflow export sep_res18_s3 --int8 --force

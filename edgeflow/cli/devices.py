@@ -42,9 +42,18 @@ def check_cmd(
     from edgeflow.cli.tables import console
     from edgeflow.devices.profile import load_profile
     from edgeflow.devices.remote import probe
+    from edgeflow.errors import EdgeflowError
     from edgeflow.devices.transport import make_transport
 
     profile = load_profile(name)
+    if profile.extra.get("gpu"):
+        from edgeflow.devices.gpu import gpu_status
+
+        ok, reason, providers = gpu_status()
+        if not ok:
+            raise EdgeflowError(f"device {profile.name} is unavailable: {reason}")
+        console.print(f"[green]{profile.name}: available[/green] — {reason}; onnxruntime {', '.join(providers)}")
+        return
     info = probe(make_transport(profile, accept_new_host_key=accept_new_host_key))
     console.print(f"[green]{profile.name}: reachable[/green] ({profile.transport}) — python {info['python']}, "
                   f"{info['interpreter']} {info['interpreter_version']}, numpy {info['numpy']}, "
@@ -78,6 +87,9 @@ def bench(
 
     check_model_name(name)
     profile = load_profile(device)
+    if profile.extra.get("gpu"):
+        _bench_gpu(name, profile, samples)
+        return
     try:
         thread_list = [int(t) for t in threads.split(",") if t.strip()] or list(profile.threads)
     except ValueError as e:
@@ -105,3 +117,28 @@ def bench(
     failures = [f"{r.precision} x{r.threads}: {'; '.join(r.parity.failures)}" for r in rows if r.parity.failures]
     if failures or run.incomplete:
         raise GateFailure("; ".join(failures + run.incomplete))
+
+
+def _bench_gpu(name, profile, samples: int) -> None:
+    """Desktop GPU: parity of PyTorch CUDA and ONNX Runtime CUDA/TensorRT against PyTorch CPU."""
+    from edgeflow.cards import get_card
+    from edgeflow.cli.tables import console, parity_table
+    from edgeflow.data import load_dataset, preprocess
+    from edgeflow.devices.gpu import gpu_runners, require_gpu
+    from edgeflow.errors import EdgeflowError, GateFailure
+    from edgeflow.parity import check_parity
+    from edgeflow.paths import export_dir
+    from edgeflow.registry import create_model
+    from edgeflow.runtimes.torch_runner import TorchRunner
+
+    require_gpu(profile.name)
+    onnx_path = export_dir() / name / "model.onnx"
+    if not onnx_path.is_file():
+        raise EdgeflowError(f"no {onnx_path}; run `edgeflow export {name}` first")
+    card = get_card(name)
+    test = load_dataset("fashion-mnist-embedded", "test").subset(samples)
+    report = check_parity(TorchRunner(create_model(name, pretrained=True)), gpu_runners(name, onnx_path, profile.name),
+                          preprocess(test.images, card.mean, card.std), test.labels, gates=card.tolerances)
+    console.print(parity_table(report, (), {}))
+    if not report:
+        raise GateFailure("; ".join(report.failures()))

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from edgeflow.devices import ondevice_bench
+from edgeflow.devices.benchmark_model import parse_benchmark_model
 from edgeflow.devices.transport import Transport, _last
 from edgeflow.errors import EdgeflowError
 
@@ -96,6 +97,10 @@ def _one_run(transport: Transport, remote: str, tmp: Path, precision: str, model
                                             str(warmup), "--iters", str(iters), "--inputs", f"{remote}/inputs.npy",
                                             "--outputs", out])
     rec = _parse(transport, transport.run(argv), f"{precision} x{threads} threads")
+    tool = transport.profile.benchmark_model
+    if tool:  # LiteRT's own C++ benchmark, where the device has it: its numbers go beside ours
+        proc = transport.run([tool, f"--graph={remote_model}", f"--num_threads={threads}", f"--num_runs={iters}"])
+        rec["benchmark_model"] = parse_benchmark_model(proc.stdout + proc.stderr)
     transport.pull(out, tmp / Path(out).name)
     rec.update(precision=precision, logits=np.load(tmp / Path(out).name))
     return rec

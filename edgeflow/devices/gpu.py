@@ -1,0 +1,59 @@
+"""Desktop GPU: ONNX Runtime (CUDA / TensorRT execution providers) and PyTorch CUDA as runners.
+
+Never falls back to the CPU: without a usable GPU the profile is reported unavailable, with the reason.
+"""
+
+from __future__ import annotations
+
+from edgeflow.errors import EdgeflowError
+
+
+def gpu_status() -> tuple[bool, str, list[str]]:
+    """(usable, reason, ONNX Runtime GPU providers). Usable means torch sees CUDA and ORT has CUDA."""
+    import onnxruntime as ort
+    import torch
+
+    providers = [p for p in ort.get_available_providers() if p in ("TensorrtExecutionProvider", "CUDAExecutionProvider")]
+    if not torch.cuda.is_available():
+        return False, "torch.cuda.is_available() is False (no NVIDIA driver/GPU, or a CPU-only torch build)", providers
+    if "CUDAExecutionProvider" not in providers:
+        return False, ("onnxruntime has no CUDAExecutionProvider (install onnxruntime-gpu); available: "
+                       f"{', '.join(ort.get_available_providers())}"), providers
+    return True, f"{torch.cuda.get_device_name(0)}", providers
+
+
+def require_gpu(device: str) -> list[str]:
+    ok, reason, providers = gpu_status()
+    if not ok:
+        raise EdgeflowError(f"device {device} is unavailable: {reason}. Nothing was run on the CPU instead.")
+    return providers
+
+
+def gpu_runners(name: str, onnx_path, device: str) -> list:
+    """PyTorch CUDA and ONNX Runtime CUDA (+ TensorRT where present) runners for parity on a desktop GPU."""
+    import numpy as np
+    import torch
+
+    from edgeflow.cards import get_card
+    from edgeflow.registry import create_model
+    from edgeflow.runtimes.base import Runner
+    from edgeflow.runtimes.onnxruntime_runner import OnnxRuntimeRunner
+
+    providers = require_gpu(device)
+    card = get_card(name)
+    model = create_model(name, pretrained=True, num_classes=len(card.classes), in_chans=card.in_chans,
+                         img_size=card.img_size).eval().cuda()
+
+    class TorchCudaRunner(Runner):
+        name, precision = "pytorch-cuda", "fp32"
+
+        def infer(self, batch: np.ndarray) -> np.ndarray:
+            with torch.inference_mode():
+                return model(torch.from_numpy(np.ascontiguousarray(batch, np.float32)).cuda()).float().cpu().numpy()
+
+    runners: list = [TorchCudaRunner()]
+    for p in providers:
+        r = OnnxRuntimeRunner(onnx_path, providers=[p])
+        r.name = {"CUDAExecutionProvider": "onnxruntime-cuda", "TensorrtExecutionProvider": "onnxruntime-trt"}[p]
+        runners.append(r)
+    return runners
