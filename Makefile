@@ -15,12 +15,13 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Debian packages: the full Fashion-MNIST (training, data tests) and an OpenSSH server (the SSH device
-# tests start their own sshd on loopback).
+# Debian packages: the full Fashion-MNIST (training, data tests), an OpenSSH server (the SSH device tests
+# start their own sshd on loopback) and qemu-user-static (the emulated Raspberry Pi).
+SYSTEM_PACKAGES := dataset-fashion-mnist openssh-server qemu-user-static
 system-deps:
-	@if [ ! -d $(FASHION_DIR) ] || [ ! -x /usr/sbin/sshd ]; then \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist openssh-server; \
-	  else echo "run: sudo apt-get install dataset-fashion-mnist openssh-server"; exit 1; fi; fi
+	@if [ ! -d $(FASHION_DIR) ] || [ ! -x /usr/sbin/sshd ] || ! command -v qemu-aarch64-static >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $(SYSTEM_PACKAGES); \
+	  else echo "run: sudo apt-get install $(SYSTEM_PACKAGES)"; exit 1; fi; fi
 
 demo: install
 	$(VENV)/bin/edgeflow export sep_res18_s3 --int8 --force

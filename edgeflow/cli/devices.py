@@ -32,6 +32,30 @@ def list_cmd(json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
     console.print(t)
 
 
+@app.command("setup")
+def setup_cmd(
+    name: Annotated[str, typer.Argument(help="An emulated device profile, e.g. rpi4-emulated.")],
+    force: Annotated[bool, typer.Option("--force", help="Rebuild even when the cached sysroot is current.")] = False,
+) -> None:
+    """Build the arm64 sysroot an emulated device runs in (cached outside the repo; idempotent)."""
+    import time
+
+    from edgeflow.cli.tables import console
+    from edgeflow.devices.arm_sysroot import setup_sysroot, sysroot_status
+    from edgeflow.devices.profile import load_profile
+    from edgeflow.errors import EdgeflowError
+
+    profile = load_profile(name)
+    if profile.transport != "qemu":
+        raise EdgeflowError(f"device {profile.name} uses transport {profile.transport}: nothing to set up")
+    was_ready = sysroot_status() is None and not force
+    start = time.perf_counter()
+    with console.status(f"{profile.name}: arm64 sysroot") as status:
+        root = setup_sysroot(profile.qemu_cpu, step=lambda m: (status.update(m), console.log(m)), force=force)
+    verb = "already current" if was_ready else f"built in {time.perf_counter() - start:.0f} s"
+    console.print(f"{profile.name}: sysroot {root} {verb}; core {profile.qemu_cpu}")
+
+
 @app.command("check")
 def check_cmd(
     name: Annotated[str, typer.Argument(help="Profile name or path to a .toml.")],
@@ -99,22 +123,33 @@ def bench(
                                     threads=thread_list, samples=samples, iters=iters,
                                     accept_new_host_key=accept_new_host_key)
     if json_out:
-        typer.echo(json.dumps([{**r.record, "parity": r.parity.__dict__} for r in rows], indent=2))
+        typer.echo(json.dumps([{**r.record, "parity": r.parity.__dict__, "cross_arch": r.cross_arch}
+                               for r in rows], indent=2))
     else:
-        t = Table(title=f"{name} on {profile.name} ({profile.transport}), parity on {samples} images")
-        for col in ("device", "arch", "precision", "threads", "p50 ms", "p90 ms", "p99 ms", "peak RSS MB",
-                    "size KB", "agree %", "top-1 %", "gate"):
-            t.add_column(col, justify="right" if col[0] in "ptsa" and col not in ("precision",) else "left")
+        emulated = bool(profile.extra.get("emulated"))
+        kind = " — EMULATED: latency is qemu's, not a device's" if emulated else ""
+        t = Table(title=f"{name} on {profile.name} ({profile.transport}){kind}, parity on {samples} images")
+        lat_cols = ("emulated p50 ms", "emulated p99 ms") if emulated else ("p50 ms", "p90 ms", "p99 ms")
+        cols = ("device", "arch", "precision", "threads", *lat_cols, "peak RSS MB", "size KB", "agree %",
+                "top-1 %", *(("vs host (XNNPACK)",) if emulated else ()), "gate")
+        for col in cols:
+            t.add_column(col, justify="left" if col in ("device", "arch", "precision", "gate") else "right")
         for r in rows:
             lat = r.record["latency"]
-            t.add_row(r.device, r.record["arch"], r.precision, str(r.threads), f"{lat['p50_ms']:.3f}",
-                      f"{lat['p90_ms']:.3f}", f"{lat['p99_ms']:.3f}", f"{r.record['peak_rss_mb']:.0f}",
-                      f"{r.record['model_bytes'] / 1024:.0f}", f"{100 * r.parity.agreement:.2f}",
-                      f"{100 * r.parity.accuracy:.2f}", "; ".join(r.parity.failures) or "ok")
+            lats = [lat["p50_ms"], lat["p99_ms"]] if emulated else [lat["p50_ms"], lat["p90_ms"], lat["p99_ms"]]
+            cross = []
+            if emulated and r.cross_arch:
+                c = r.cross_arch
+                cross = ["bit-exact" if c.get("bit_exact") else
+                         (f"{c['values_off']} values ≤{c['lsb_max']} LSB" if "lsb_max" in c else f"{c['max_abs_diff']:.1e}")]
+            t.add_row(r.device, r.record["arch"], r.precision, str(r.threads), *(f"{v:.3f}" for v in lats),
+                      f"{r.record['peak_rss_mb']:.0f}", f"{r.record['model_bytes'] / 1024:.0f}",
+                      f"{100 * r.parity.agreement:.2f}", f"{100 * r.parity.accuracy:.2f}", *cross,
+                      "; ".join(r.failures) or "ok")
         console.print(t)
         for line in run.incomplete:
             console.print(f"[yellow]incomplete: {line}[/yellow]")
-    failures = [f"{r.precision} x{r.threads}: {'; '.join(r.parity.failures)}" for r in rows if r.parity.failures]
+    failures = [f"{r.precision} x{r.threads}: {'; '.join(r.failures)}" for r in rows if r.failures]
     if failures or run.incomplete:
         raise GateFailure("; ".join(failures + run.incomplete))
 

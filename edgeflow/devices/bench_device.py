@@ -28,6 +28,12 @@ class DeviceBenchRow:
     threads: int
     record: dict  # the on-device script's JSON (latency, peak RSS, interpreter, arch, ...)
     parity: ParityRow
+    cross_arch: dict | None = None  # emulated devices: the device's outputs vs this host's, same kernels
+
+    @property
+    def failures(self) -> list[str]:
+        return list(self.parity.failures) + ([self.cross_arch["failure"]] if self.cross_arch and
+                                             self.cross_arch.get("failure") else [])
 
 
 def _artifacts(name: str, precisions: list[str], folder: Path | None) -> dict[str, Path]:
@@ -58,10 +64,12 @@ def bench_on_device(name: str, profile: DeviceProfile, *, precisions: list[str],
         reference = torch_runner.infer_all(x)
     rows = []
     for rec in run.records:
+        logits = rec.pop("logits")
         report = check_parity(PrecomputedRunner("pytorch", "fp32", reference),
-                              [PrecomputedRunner(profile.name, rec["precision"], rec.pop("logits"))],
+                              [PrecomputedRunner(profile.name, rec["precision"], logits)],
                               x, test.labels, gates=card.tolerances, data_sha256=test.sha256())
-        rows.append(DeviceBenchRow(profile.name, rec["precision"], rec["threads"], rec, report.rows[0]))
+        cross = cross_arch_check(models[rec["precision"]], x, logits, rec) if profile.extra.get("emulated") else None
+        rows.append(DeviceBenchRow(profile.name, rec["precision"], rec["threads"], rec, report.rows[0], cross))
     out = results_dir or model_dir(name) / "results" / profile.name
     for precision, path in models.items():
         mine = [r for r in rows if r.precision == precision]
@@ -69,10 +77,41 @@ def bench_on_device(name: str, profile: DeviceProfile, *, precisions: list[str],
             "model": name, "device": profile.name, "transport": profile.transport, "precision": precision,
             "artifact_sha256": file_sha256(path), "samples": len(x), "data_sha256": test.sha256(),
             "complete": not run.incomplete, "incomplete": [m for m in run.incomplete if m.startswith(precision)],
-            "runs": [{**r.record, "parity": r.parity.__dict__} for r in mine]})
+            "emulated": bool(profile.extra.get("emulated")),
+            "runs": [{**r.record, "parity": r.parity.__dict__, "cross_arch": r.cross_arch} for r in mine]})
     if rows:
         series: dict[str, list[tuple[int, float]]] = {}
         for r in rows:
             series.setdefault(r.precision, []).append((r.threads, r.record["latency"]["p50_ms"]))
         latency_vs_threads(series, out / "latency.png", f"{name} on {profile.name}")
     return rows, run
+
+
+def cross_arch_check(model: Path, x, device_logits, record: dict) -> dict:
+    """Compare an (emulated) ARM device's outputs with this host's, both under XNNPACK, one thread.
+
+    int8 must be bit-exact (differences are counted in output LSBs); float within 1e-5. A device that ran
+    without XNNPACK fails: its built-in kernels are not what a real board runs by default.
+    """
+    import numpy as np
+
+    from edgeflow.runtimes.tflite_runner import TFLiteRunner
+
+    with TFLiteRunner(model, record["precision"], threads=1) as host:
+        host_logits = host.infer_all(x)
+    diff = np.abs(device_logits.astype(np.float64) - host_logits)
+    result = {"host_kernels": "XNNPACK", "device_kernels": "XNNPACK" if record.get("xnnpack") else "built-in",
+              "max_abs_diff": float(diff.max())}
+    scale = record["output"]["quantization"][0]
+    if record["output"]["dtype"] == "int8" and scale:
+        lsb = np.rint(diff / scale).astype(int)
+        result.update(bit_exact=bool((lsb == 0).all()), lsb_max=int(lsb.max()), values_off=int((lsb > 0).sum()),
+                      values=int(lsb.size))
+        if not result["bit_exact"]:
+            result["failure"] = (f"int8 not bit-exact vs host: {result['values_off']}/{lsb.size} values off, "
+                                 f"up to {result['lsb_max']} LSB")
+    elif diff.max() > 1e-5:
+        result["failure"] = f"float outputs differ from the host's by {diff.max():.2e} (> 1e-5)"
+    if not record.get("xnnpack"):
+        result["failure"] = "XNNPACK was not active on the device (CPU detection failed?): not a real board's kernels"
+    return result

@@ -9,7 +9,7 @@ from pathlib import Path
 from edgeflow.errors import EdgeflowError
 from edgeflow.paths import devices_dir
 
-TRANSPORTS = ("local", "ssh", "adb")
+TRANSPORTS = ("local", "ssh", "adb", "qemu")
 INTERPRETERS = ("auto", "ai_edge_litert", "tflite_runtime", "tensorflow")
 
 
@@ -34,6 +34,7 @@ class DeviceProfile:
     cpu_mask: str = ""  # taskset mask, e.g. "0xf"
     benchmark_model: str = ""  # path of LiteRT's benchmark_model binary on the device
     timeout_s: float = 300.0
+    qemu_cpu: str = ""  # qemu transport: emulated core, cortex-a72 (Pi 4) or cortex-a76 (Pi 5)
     extra: dict = field(default_factory=dict)
 
 

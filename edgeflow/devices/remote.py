@@ -96,7 +96,9 @@ def _one_run(transport: Transport, remote: str, tmp: Path, precision: str, model
     argv = _script_argv(transport, remote, ["--model", remote_model, "--threads", str(threads), "--warmup",
                                             str(warmup), "--iters", str(iters), "--inputs", f"{remote}/inputs.npy",
                                             "--outputs", out])
-    rec = _parse(transport, transport.run(argv), f"{precision} x{threads} threads")
+    proc = transport.run(argv)
+    rec = _parse(transport, proc, f"{precision} x{threads} threads")
+    rec["xnnpack"] = "XNNPACK delegate" in proc.stderr  # LiteRT logs this line when it applies XNNPACK
     tool = transport.profile.benchmark_model
     if tool:  # LiteRT's own C++ benchmark, where the device has it: its numbers go beside ours
         proc = transport.run([tool, f"--graph={remote_model}", f"--num_threads={threads}", f"--num_runs={iters}"])

@@ -161,6 +161,26 @@ class AdbTransport(Transport):
                                 "that USB debugging is authorised")
 
 
+class QemuTransport(LocalTransport):
+    """An emulated arm64 core on this machine: the device's python is the sysroot's, run under qemu-user;
+    files stay on the host (qemu resolves paths missing from the sysroot to the host's)."""
+
+    def __init__(self, profile: DeviceProfile) -> None:
+        super().__init__(profile)
+        from edgeflow.devices.arm_sysroot import CORES, emulated_python
+
+        if profile.qemu_cpu not in CORES:
+            raise EdgeflowError(f"device profile {profile.name}: qemu_cpu must be one of {', '.join(CORES)}")
+        self.python = emulated_python(profile.qemu_cpu)
+
+    def command(self, argv: list[str]) -> list[str]:
+        if argv and argv[0] == self.profile.python:
+            return [*self.python, *argv[1:]]
+        if argv[:1] == ["taskset"] and len(argv) > 2 and argv[2] == self.profile.python:
+            return [*argv[:2], *self.python, *argv[3:]]
+        return list(argv)
+
+
 def make_transport(profile: DeviceProfile, *, accept_new_host_key: bool = False) -> Transport:
     if profile.transport == "ssh":
         return SshTransport(profile, accept_new_host_key=accept_new_host_key)
@@ -168,6 +188,8 @@ def make_transport(profile: DeviceProfile, *, accept_new_host_key: bool = False)
         t = AdbTransport(profile)
         t.ensure_listed()
         return t
+    if profile.transport == "qemu":
+        return QemuTransport(profile)
     return LocalTransport(profile)
 
 
