@@ -12,6 +12,7 @@ from edgeflow.cards import ModelCard, get_card
 from edgeflow.registry import create_model
 
 CLAIM_KEY = re.compile(r"^(params|flops)_reduction_vs_(\w+)_pct$")
+FEWER_KEY = re.compile(r"^params_fewer_than_(\w+)_m$")  # absolute: "3.7 M fewer parameters than X"
 
 
 @dataclass(frozen=True)
@@ -35,8 +36,9 @@ def net_stats(name: str) -> NetStats:
 @dataclass(frozen=True)
 class ClaimRow:
     claim: str
-    paper_pct: float
+    paper_pct: float  # for absolute claims: the paper's number in ``unit``
     ours_pct: float
+    unit: str = "%"
 
     @property
     def gap_pp(self) -> float:
@@ -48,6 +50,10 @@ def claim_rows(card: ModelCard) -> list[ClaimRow]:
     rows = []
     ours = net_stats(card.name)
     for key, paper in card.claims.items():
+        if f := FEWER_KEY.match(key):
+            base = net_stats(f.group(1))
+            rows.append(ClaimRow(f"params fewer than {f.group(1)}", float(paper), (base.params - ours.params) / 1e6, "M"))
+            continue
         m = CLAIM_KEY.match(key)
         if not m:
             continue

@@ -10,18 +10,8 @@ from edgeflow.devices.bench_device import bench_on_device
 from edgeflow.devices.profile import load_profile
 from edgeflow.devices.transport import make_transport
 from edgeflow.errors import EdgeflowError
-from edgeflow.export.artifact import Precision
-from edgeflow.pipeline import ExportOptions, run_export
 
 NAME = "sep_res18_s3"
-
-
-@pytest.fixture(scope="module")
-def exported(tmp_path_factory):
-    out = tmp_path_factory.mktemp("pi") / NAME
-    run_export(NAME, ExportOptions(precisions=(Precision.FP32, Precision.INT8), out_dir=out, bench=False,
-                                   parity_samples=100))
-    return out
 
 
 @pytest.fixture(scope="module")

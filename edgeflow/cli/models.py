@@ -26,7 +26,7 @@ def list_cmd(
     rows = []
     for name in list_models(pattern):
         card, stats = get_card(name), net_stats(name)
-        claims = "; ".join(f"{c.claim}: paper −{c.paper_pct:.2f} %, ours −{c.ours_pct:.2f} %" for c in claim_rows(card))
+        claims = "; ".join(_claim_text(c) for c in claim_rows(card))
         acc = card.measured.get("test_accuracy_pct")
         rows.append({"name": name, "family": card.family, "params": stats.params, "mflops": stats.flops / 1e6,
                      "test_accuracy_pct": acc, "claims": claims})
@@ -71,9 +71,16 @@ def info_cmd(
     for key, value in card.measured.items():
         console.print(f"measured {key}: {value}")
     if claims:
-        t = Table(title="paper claims vs ours (reduction, %)")
-        for col in ("claim", "paper", "ours", "ours − paper (pp of reduction)"):
+        t = Table(title="paper claims vs ours (reductions in %, or absolute in M)")
+        for col in ("claim", "paper", "ours", "ours − paper"):
             t.add_column(col, justify="left" if col == "claim" else "right")
         for c in claims:
-            t.add_row(c.claim, f"−{c.paper_pct:.2f}", f"−{c.ours_pct:.2f}", f"{c.gap_pp:+.2f}")
+            unit = " M" if c.unit == "M" else " %"
+            t.add_row(c.claim, f"{c.paper_pct:.2f}{unit}", f"{c.ours_pct:.2f}{unit}", f"{c.gap_pp:+.2f}")
         console.print(t)
+
+
+def _claim_text(c) -> str:
+    if c.unit == "M":
+        return f"{c.claim}: paper {c.paper_pct:.2f} M, ours {c.ours_pct:.2f} M"
+    return f"{c.claim}: paper −{c.paper_pct:.2f} %, ours −{c.ours_pct:.2f} %"

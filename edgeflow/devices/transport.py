@@ -82,9 +82,15 @@ def _last(text: str) -> str:
 
 
 class LocalTransport(Transport):
-    """This machine, through subprocesses (no shell)."""
+    """This machine, through subprocesses (no shell). A relative ``python`` path in the profile (such as
+    ``.venv/bin/python``) is taken from the project root, so it works from any working directory."""
 
     def command(self, argv: list[str]) -> list[str]:
+        from edgeflow.paths import project_root
+
+        py = self.profile.python
+        if argv and argv[0] == py and "/" in py and not py.startswith("/"):
+            return [str(project_root() / py), *argv[1:]]
         return list(argv)
 
     def push_command(self, local: Path, remote: str) -> list[str]:
