@@ -13,6 +13,7 @@ from edgeflow.registry import create_model
 
 CLAIM_KEY = re.compile(r"^(params|flops)_reduction_vs_(\w+)_pct$")
 FEWER_KEY = re.compile(r"^params_fewer_than_(\w+)_m$")  # absolute: "3.7 M fewer parameters than X"
+KEPT_KEY = re.compile(r"^params_pct_of_(\w+)$")  # "53 % of the original's parameters"
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,10 @@ def claim_rows(card: ModelCard) -> list[ClaimRow]:
     rows = []
     ours = net_stats(card.name)
     for key, paper in card.claims.items():
+        if k := KEPT_KEY.match(key):
+            base = net_stats(k.group(1))
+            rows.append(ClaimRow(f"params kept of {k.group(1)}", float(paper), 100.0 * ours.params / base.params, "% kept"))
+            continue
         if f := FEWER_KEY.match(key):
             base = net_stats(f.group(1))
             rows.append(ClaimRow(f"params fewer than {f.group(1)}", float(paper), (base.params - ours.params) / 1e6, "M"))

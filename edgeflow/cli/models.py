@@ -75,12 +75,14 @@ def info_cmd(
         for col in ("claim", "paper", "ours", "ours − paper"):
             t.add_column(col, justify="left" if col == "claim" else "right")
         for c in claims:
-            unit = " M" if c.unit == "M" else " %"
+            unit = {"M": " M", "% kept": " % kept"}.get(c.unit, " %")
             t.add_row(c.claim, f"{c.paper_pct:.2f}{unit}", f"{c.ours_pct:.2f}{unit}", f"{c.gap_pp:+.2f}")
         console.print(t)
 
 
 def _claim_text(c) -> str:
+    if c.unit == "% kept":
+        return f"{c.claim}: paper {c.paper_pct:.1f} %, ours {c.ours_pct:.1f} %"
     if c.unit == "M":
         return f"{c.claim}: paper {c.paper_pct:.2f} M, ours {c.ours_pct:.2f} M"
     return f"{c.claim}: paper −{c.paper_pct:.2f} %, ours −{c.ours_pct:.2f} %"
