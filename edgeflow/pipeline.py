@@ -53,6 +53,7 @@ class ExportOptions:
     bench_iters: int = 200
     bench: bool = True
     gates: dict[str, float] = field(default_factory=dict)
+    exit: int | None = None  # self-distillation nets: deploy shallow exit k (1 = shallowest) alone
 
 
 @dataclass(frozen=True)
@@ -71,11 +72,18 @@ def _load_model(name: str, card: ModelCard, opts: ExportOptions) -> tuple[torch.
     torch.manual_seed(0)  # makes --random-init weights reproducible
     model = create_model(name, num_classes=len(card.classes), in_chans=card.in_chans, img_size=card.img_size)
     if opts.random_init:
-        return model.eval(), {"checkpoint": None, "random_init": True, "seed": 0}
-    path = opts.checkpoint or default_checkpoint(name)
-    meta = load_weights(model, path, name)
-    return model.eval(), {"checkpoint": path.name, "sha256": file_sha256(path), "random_init": False,
-                          "trained_on": meta.get("dataset"), "test_accuracy": meta.get("test_accuracy")}
+        source = {"checkpoint": None, "random_init": True, "seed": 0}
+    else:
+        path = opts.checkpoint or default_checkpoint(name)
+        meta = load_weights(model, path, name)
+        source = {"checkpoint": path.name, "sha256": file_sha256(path), "random_init": False,
+                  "trained_on": meta.get("dataset"), "test_accuracy": meta.get("test_accuracy")}
+    if opts.exit is not None:
+        if not hasattr(model, "select_exit"):
+            raise EdgeflowError(f"{name} has a single classifier; --exit applies to self-distillation nets")
+        model.select_exit(opts.exit)
+        source["exit"] = opts.exit
+    return model.eval(), source
 
 
 def _prepare_out_dir(name: str, opts: ExportOptions) -> Path:

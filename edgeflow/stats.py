@@ -14,6 +14,7 @@ from edgeflow.registry import create_model
 CLAIM_KEY = re.compile(r"^(params|flops)_reduction_vs_(\w+)_pct$")
 FEWER_KEY = re.compile(r"^params_fewer_than_(\w+)_m$")  # absolute: "3.7 M fewer parameters than X"
 KEPT_KEY = re.compile(r"^params_pct_of_(\w+)$")  # "53 % of the original's parameters"
+ABS_KEY = "params_m"  # "4.08 M parameters"
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,9 @@ def claim_rows(card: ModelCard) -> list[ClaimRow]:
     rows = []
     ours = net_stats(card.name)
     for key, paper in card.claims.items():
+        if key == ABS_KEY:
+            rows.append(ClaimRow("params", float(paper), ours.params / 1e6, "M"))
+            continue
         if k := KEPT_KEY.match(key):
             base = net_stats(k.group(1))
             rows.append(ClaimRow(f"params kept of {k.group(1)}", float(paper), 100.0 * ours.params / base.params, "% kept"))

@@ -8,6 +8,7 @@
 """
 
 import pytest
+import torch
 
 from edgeflow.checkpoint import default_checkpoint
 from edgeflow.export.artifact import Precision
@@ -63,3 +64,28 @@ def test_sep_res18_s3_full_chain_on_10k_images(tmp_path):
     assert len(tfl) == 35  # every conv of the net matched to its TFLite op
     bad = [r for r in tfl if not (15 < r.local_sqnr_db and r.cumulative_sqnr_db > 10)]
     assert not bad, bad
+
+
+@pytest.mark.parametrize("exit_", [1, 4])
+def test_self_distillation_exit_deploys_alone(exit_, tmp_path):
+    from edgeflow.export.inspect import inspect_onnx
+
+    result = run_export("sd_resnet18_lite", _options("sd_resnet18_lite", tmp_path, parity_samples=200, exit=exit_))
+    assert result.parity, result.parity.failures()
+    assert result.manifest["source"]["exit"] == exit_
+    from edgeflow.registry import create_model
+
+    net = create_model("sd_resnet18_lite")
+    used = [net.stem, *net.stages[:exit_], net.heads[exit_ - 1]]  # what exit k runs; deeper stages must be absent
+    expected = sum(isinstance(m, torch.nn.Conv2d) for part in used for m in part.modules())
+    assert inspect_onnx(result.out_dir / "model.onnx")["ops"]["Conv"] == expected
+    assert expected < sum(isinstance(m, torch.nn.Conv2d) for m in net.modules())
+
+
+def test_exit_on_a_plain_net_is_an_input_error(tmp_path):
+    from edgeflow.errors import EdgeflowError
+
+    with pytest.raises(EdgeflowError, match="single classifier"):
+        run_export("sep_res18_s3", _options("sep_res18_s3", tmp_path, exit=2))
+    with pytest.raises(EdgeflowError, match="exit must be 1..4"):
+        run_export("sd_vgg11_lite", _options("sd_vgg11_lite", tmp_path, exit=5))

@@ -28,6 +28,8 @@ def export(
     min_agreement: Annotated[Optional[float], typer.Option(help="Gate: fp32 top-1 agreement (0-1).")] = None,
     max_int8_drop: Annotated[Optional[float], typer.Option(help="Gate: int8 accuracy drop, pp.")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print parity.json instead of the table.")] = False,
+    exit_: Annotated[Optional[int], typer.Option("--exit", min=1, help="Self-distillation nets: export shallow "
+                                                 "classifier N (1 = shallowest) alone.")] = None,
 ) -> None:
     """Export NAME to ONNX and TFLite (fp32; int8 with --int8), then check parity and latency.
 
@@ -45,5 +47,5 @@ def export(
                          random_init=random_init, out_dir=out, force=force, data=data, data_dir=data_dir,
                          parity_samples=parity_samples, calib_samples=calib_samples, threads=threads,
                          bench_iters=bench_iters, bench=not no_bench,
-                         gates=gate_overrides(max_abs_diff, min_agreement, max_int8_drop))
+                         gates=gate_overrides(max_abs_diff, min_agreement, max_int8_drop), exit=exit_)
     run_and_report(name, opts, json_out=json_out)

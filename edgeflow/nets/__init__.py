@@ -1,3 +1,3 @@
 """Network families; importing this package registers every net."""
 
-from edgeflow.nets import dilated, sepnet, slim  # noqa: F401
+from edgeflow.nets import cresnet, dilated, selfdistill, sepnet, slim  # noqa: F401
