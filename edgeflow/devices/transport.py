@@ -9,7 +9,6 @@ for ``accept-new`` explicitly.
 from __future__ import annotations
 
 import shlex
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -197,7 +196,3 @@ def make_transport(profile: DeviceProfile, *, accept_new_host_key: bool = False)
     if profile.transport == "qemu":
         return QemuTransport(profile)
     return LocalTransport(profile)
-
-
-def tool_available(name: str) -> bool:
-    return shutil.which(name) is not None
