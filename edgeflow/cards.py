@@ -39,7 +39,8 @@ class ModelCard:
     tolerances: dict[str, float]
     claims: dict[str, Any] = field(default_factory=dict)
     measured: dict[str, Any] = field(default_factory=dict)
-    train: dict[str, Any] = field(default_factory=dict)
+    train: dict[str, Any] = field(default_factory=dict)  # the recipe (keys of training.recipe.TrainConfig)
+    trained: dict[str, Any] = field(default_factory=dict)  # how the committed weights were made
 
     @property
     def input_shape(self) -> tuple[int, int, int, int]:
@@ -84,6 +85,7 @@ def get_card(name: str) -> ModelCard:
             claims=raw.get("claims", {}),
             measured=raw.get("measured", {}),
             train=raw.get("train", {}),
+            trained=raw.get("trained", {}),
         )
     except (KeyError, TypeError, ValueError) as e:
         raise EdgeflowError(f"card {path} is missing or has a bad field: {e}") from e

@@ -11,3 +11,7 @@ class GateFailure(EdgeflowError):
     def __init__(self, message: str, result: object = None) -> None:
         super().__init__(message)
         self.result = result
+
+
+class Interrupted(EdgeflowError):
+    """Ctrl-C stopped long work cleanly (state saved); the CLI exits 130."""

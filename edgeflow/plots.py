@@ -53,3 +53,28 @@ def accuracy_vs_size(points: list[tuple[str, float, float]], path: Path, title: 
     fig.tight_layout()
     atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=120))
     plt.close(fig)
+
+
+def training_curve(history: list[dict], path: Path, title: str) -> None:
+    """Loss and accuracy per epoch (train, validation, and every exit of multi-exit nets)."""
+    plt = _pyplot()
+    epochs = [r["epoch"] for r in history]
+    fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(9, 3.6))
+    loss_ax.plot(epochs, [r["train_loss"] for r in history], "o-")
+    loss_ax.set_xlabel("epoch")
+    loss_ax.set_ylabel("train loss")
+    acc_ax.plot(epochs, [100 * r["train_accuracy"] for r in history], "o-", label="train")
+    if history and "val_exit_accuracies" in history[0]:
+        for k in range(len(history[0]["val_exit_accuracies"])):
+            acc_ax.plot(epochs, [100 * r["val_exit_accuracies"][k] for r in history], ".--", label=f"val exit {k + 1}")
+    elif history and "val_accuracy" in history[0]:
+        acc_ax.plot(epochs, [100 * r["val_accuracy"] for r in history], "o-", label="validation")
+    acc_ax.set_xlabel("epoch")
+    acc_ax.set_ylabel("top-1 %")
+    acc_ax.legend()
+    for ax in (loss_ax, acc_ax):
+        ax.grid(alpha=0.3)
+    fig.suptitle(title)
+    fig.tight_layout()
+    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=100))
+    plt.close(fig)

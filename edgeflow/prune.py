@@ -14,6 +14,7 @@ Both return a new module and leave the input model unchanged.
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Literal
 
 import torch
@@ -94,3 +95,72 @@ def depthwise_decompose(model: nn.Module) -> nn.Module:
         if isinstance(b.conv2, nn.Conv2d) and b.conv2.groups == 1:
             b.conv2 = _decompose(b.conv2)
     return model
+
+
+PRUNED_FORMAT = "edgeflow-pruned-1"
+
+
+def _source_model(name: str, checkpoint: Path | None, random_init: bool) -> tuple[nn.Module, dict]:
+    from edgeflow.cards import get_card
+    from edgeflow.checkpoint import default_checkpoint, file_sha256, load_weights
+    from edgeflow.registry import create_model
+
+    card = get_card(name)
+    torch.manual_seed(0)  # --random-init weights are reproducible, as in `edgeflow export`
+    model = create_model(name, num_classes=len(card.classes), in_chans=card.in_chans, img_size=card.img_size)
+    if random_init:
+        return model.eval(), {"checkpoint": None, "random_init": True, "seed": 0}
+    path = checkpoint or default_checkpoint(name)
+    load_weights(model, path, name)
+    return model.eval(), {"checkpoint": str(path), "sha256": file_sha256(path), "random_init": False}
+
+
+def prune_to_file(name: str, out: Path, *, ratio: float, criterion: Criterion, depthwise: bool = False,
+                  checkpoint: Path | None = None, random_init: bool = False, force: bool = False) -> dict:
+    """Prune net ``name`` (its checkpoint, or seeded random weights) and write the result to ``out``.
+
+    The file holds the pruned state_dict and how it was made; ``load_pruned`` rebuilds the module (the
+    pruned widths depend only on the ratio, so the architecture is rebuilt from the recipe).
+    """
+    from edgeflow.checkpoint import atomic_write
+
+    if out.is_dir():
+        raise EdgeflowError(f"{out} is a folder; --out takes a file name")
+    if out.exists() and not force:
+        raise EdgeflowError(f"{out} already exists; pass --force to replace it")
+    model, source = _source_model(name, checkpoint, random_init)
+    try:
+        pruned = prune_bottlenecks(model, ratio, criterion)
+    except EdgeflowError as e:
+        raise EdgeflowError(f"cannot prune {name}: {e} (edgeflow prune takes bottleneck ResNets such as "
+                            "resnet50)") from e
+    if depthwise:
+        pruned = depthwise_decompose(pruned)
+    meta = {"source": source, "ratio": ratio, "criterion": criterion, "depthwise": depthwise,
+            "params_before": sum(p.numel() for p in model.parameters()),
+            "params_after": sum(p.numel() for p in pruned.parameters())}
+    payload = {"format": PRUNED_FORMAT, "model": name, "state_dict": pruned.state_dict(), "meta": meta}
+    try:
+        atomic_write(out, lambda tmp: torch.save(payload, tmp))
+    except OSError as e:
+        raise EdgeflowError(f"cannot write {out}: {e.strerror}") from e
+    return meta
+
+
+def load_pruned(path: Path) -> tuple[nn.Module, dict]:
+    """Rebuild the module written by ``prune_to_file``; returns it (eval mode) and the file's metadata."""
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError as e:
+        raise EdgeflowError(f"no such file: {path}") from e
+    except Exception as e:  # torch raises many types for a damaged file
+        raise EdgeflowError(f"{path} is corrupt or not a pruned-model file ({type(e).__name__})") from e
+    if not isinstance(payload, dict) or payload.get("format") != PRUNED_FORMAT:
+        raise EdgeflowError(f"{path} is not written by `edgeflow prune` (format {PRUNED_FORMAT!r} expected)")
+    meta = payload["meta"]
+    model, _ = _source_model(payload["model"], None, random_init=True)
+    model = prune_bottlenecks(model, meta["ratio"], meta["criterion"])
+    if meta["depthwise"]:
+        model = depthwise_decompose(model)
+    model.load_state_dict(payload["state_dict"])
+    return model.eval(), meta

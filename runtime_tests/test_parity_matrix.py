@@ -10,6 +10,7 @@
 import pytest
 import torch
 
+from edgeflow.cards import get_card
 from edgeflow.checkpoint import default_checkpoint
 from edgeflow.export.artifact import Precision
 from edgeflow.pipeline import ExportOptions, run_export
@@ -38,10 +39,40 @@ def test_int8_every_net(name, tmp_path):
     assert {r.precision for r in result.parity.rows} == {"fp32", "fp16", "dynamic", "int8"}
     if default_checkpoint(name).is_file():
         assert result.parity, result.parity.failures()
+    card_kb = get_card(name).measured["tflite_int8_kb"]  # the card (and README) must not drift from the file
+    int8_kb = (result.out_dir / "model_int8.tflite").stat().st_size / 1024
+    assert int8_kb == pytest.approx(card_kb, rel=0.03), f"update tflite_int8_kb in models/{name}/card.toml"
+
+
+# `make test` takes one net per family through int8: sepnet is sep_res18_s3 (full chain below); for the others
+# the net with the fastest measured int8 export (`edgeflow export NAME --int8`, 2 CPU cores).
+INT8_PER_FAMILY = {"dilated": "dilated_dsnet_050", "cresnet": "cresnet50", "slim": "XXX",
+                   "selfdistill": "YYY"}
+
+
+def test_int8_per_family_covers_every_family():
+    assert set(INT8_PER_FAMILY) | {"sepnet"} == {get_card(n).family for n in list_models()}
+    assert all(get_card(n).family == f for f, n in INT8_PER_FAMILY.items())
+
+
+@pytest.mark.parametrize("name", INT8_PER_FAMILY.values())
+def test_int8_one_net_per_family(name, tmp_path):
+    from edgeflow.export.inspect import inspect_tflite
+
+    opts = _options(name, tmp_path, precisions=(Precision.FP32, Precision.INT8), parity_samples=200,
+                    calib_samples=100)
+    result = run_export(name, opts)
+    info = inspect_tflite(result.out_dir / "model_int8.tflite")
+    assert info["fully_integer"] and info["integer_io"], info["tensor_dtypes"]
+    rows = {r.label: r for r in result.parity.rows}
+    assert set(rows) == {"onnxruntime fp32", "tflite fp32", "tflite int8"}
+    assert not rows["tflite fp32"].failures, rows["tflite fp32"].failures
+    # random weights: top-1 agreement means little (near-tied logits flip), the logits themselves must match
+    int8 = rows["tflite int8"]
+    assert int8.cosine > 0.99 and int8.sqnr_db > 20, int8
 
 
 def test_sep_res18_s3_full_chain_on_10k_images(tmp_path):
-    from edgeflow.cards import get_card
     from edgeflow.data import load_dataset, preprocess
     from edgeflow.localize import layer_errors, tflite_layer_errors
 

@@ -1,8 +1,10 @@
+import json
 import subprocess
 import sys
 
 import pytest
 
+from edgeflow.cards import get_card
 from edgeflow.checkpoint import save_checkpoint
 from edgeflow.registry import create_model
 
@@ -54,7 +56,10 @@ def test_missing_dataset(tmp_path):
 
 def test_models_list_and_info():
     r = edgeflow("models", "list")
-    assert r.returncode == 0 and "sep_res18_s3" in r.stdout and "282,043" in r.stdout
+    assert r.returncode == 0 and "sep_res18_s3" in r.stdout and "282,043" in r.stdout and "int8 KB" in r.stdout
+    r = edgeflow("models", "list", "sep_res18_s3", "--json")
+    (row,) = json.loads(r.stdout)
+    assert row["int8_kb"] == get_card("sep_res18_s3").measured["tflite_int8_kb"]
     r = edgeflow("models", "info", "sep_res18_s3", "--json")
     assert r.returncode == 0 and '"params": 282043' in r.stdout
 

@@ -11,6 +11,7 @@ from edgeflow.cli import export as export_cmd
 from edgeflow.cli import inspect as inspect_cmd
 from edgeflow.cli import models as models_cmd
 from edgeflow.cli import parity as parity_cmd
+from edgeflow.cli import prune as prune_cmd
 from edgeflow.cli import train as train_cmd
 
 cli = typer.Typer(
@@ -23,14 +24,25 @@ cli.command("train")(train_cmd.train)
 cli.command("export")(export_cmd.export)
 cli.command("inspect")(inspect_cmd.inspect)
 cli.command("parity")(parity_cmd.parity)
+cli.command("prune")(prune_cmd.prune)
 
 
 def app() -> None:
     """Console-script entry: run the CLI, turning EdgeflowError into one line on stderr."""
-    from edgeflow.errors import EdgeflowError, GateFailure
+    run_command(cli)
+
+
+def run_command(command: typer.Typer) -> None:
+    """Run a typer app; user errors become one line on stderr and an exit code (1 gate, 2 error, 130 Ctrl-C)."""
+    from edgeflow.errors import EdgeflowError, GateFailure, Interrupted
 
     try:
-        cli(standalone_mode=False)
+        code = command(standalone_mode=False)
+        if isinstance(code, int) and code:  # typer.Exit(n) comes back as a return value here
+            sys.exit(code)
+    except Interrupted as e:
+        typer.secho(f"edgeflow: interrupted: {e}", err=True, fg="yellow")
+        sys.exit(130)
     except GateFailure as e:
         typer.secho(f"edgeflow: gate failed: {e}", err=True, fg="red")
         sys.exit(1)
@@ -40,17 +52,13 @@ def app() -> None:
     except KeyboardInterrupt:
         typer.echo("edgeflow: interrupted", err=True)
         sys.exit(130)
-    except Exception as e:  # click's own usage errors
-        import click
-
-        if isinstance(e, click.exceptions.ClickException):
-            e.show()
-            sys.exit(2)
-        if isinstance(e, click.exceptions.Exit):
-            sys.exit(e.exit_code)
-        if isinstance(e, click.exceptions.Abort):
-            sys.exit(1)
-        raise
+    except typer.Exit as e:
+        sys.exit(e.exit_code)
+    except typer.Abort:
+        sys.exit(1)
+    except typer.TyperException as e:  # usage errors (typer vendors click: there is no `click` module)
+        e.show()
+        sys.exit(2)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
-"""``edgeflow models list|info``."""
+"""``edgeflow models list|info|readme``."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -29,15 +30,16 @@ def list_cmd(
         claims = "; ".join(_claim_text(c) for c in claim_rows(card))
         acc = card.measured.get("test_accuracy_pct")
         rows.append({"name": name, "family": card.family, "params": stats.params, "mflops": stats.flops / 1e6,
-                     "test_accuracy_pct": acc, "claims": claims})
+                     "int8_kb": card.measured.get("tflite_int8_kb"), "test_accuracy_pct": acc, "claims": claims})
     if json_out:
         typer.echo(json.dumps(rows, indent=2))
         return
     t = Table(title="edgeflow models (FLOPs per image at the card's input size)")
-    for col in ("name", "family", "params", "MFLOPs", "top-1 %", "paper vs ours"):
-        t.add_column(col, justify="right" if col in ("params", "MFLOPs", "top-1 %") else "left")
+    for col in ("name", "family", "params", "MFLOPs", "int8 KB", "top-1 %", "paper vs ours"):
+        t.add_column(col, justify="right" if col in ("params", "MFLOPs", "int8 KB", "top-1 %") else "left")
     for r in rows:
         t.add_row(r["name"], r["family"], f"{r['params']:,}", f"{r['mflops']:.1f}",
+                  "-" if r["int8_kb"] is None else f"{r['int8_kb']:.0f}",
                   "-" if r["test_accuracy_pct"] is None else f"{r['test_accuracy_pct']:.2f}", r["claims"])
     console.print(t)
 
@@ -78,6 +80,37 @@ def info_cmd(
             unit = {"M": " M", "% kept": " % kept"}.get(c.unit, " %")
             t.add_row(c.claim, f"{c.paper_pct:.2f}{unit}", f"{c.ours_pct:.2f}{unit}", f"{c.gap_pp:+.2f}")
         console.print(t)
+
+
+@app.command("readme")
+def readme_cmd(
+    names: Annotated[list[str] | None, typer.Argument(help="Nets to write [default: all].")] = None,
+    check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 listing stale READMEs.")] = False,
+) -> None:
+    """Generate models/NAME/README.md from the card and the recomputed params/FLOPs/claims."""
+    from edgeflow.model_readme import readme_path, stale_readmes, write_readme
+    from edgeflow.registry import check_model_name, list_models
+
+    for name in names or []:
+        check_model_name(name)
+    names = list(dict.fromkeys(names or list_models()))
+    if check:
+        stale = stale_readmes(names)
+        for name in stale:
+            typer.echo(f"stale: {_rel(readme_path(name))} (run `edgeflow models readme {name}`)")
+        if stale:
+            raise typer.Exit(1)
+        typer.echo(f"{len(names)} README(s) up to date")
+        return
+    for name in names:
+        typer.echo(f"{'wrote' if write_readme(name) else 'unchanged'} {_rel(readme_path(name))}")
+
+
+def _rel(path: Path) -> Path:
+    """``path`` relative to the project root, for short messages."""
+    from edgeflow.paths import project_root
+
+    return path.relative_to(project_root()) if path.is_relative_to(project_root()) else path
 
 
 def _claim_text(c) -> str:

@@ -74,11 +74,18 @@ class SelfDistillNet(nn.Module):
         return self
 
     def forward_all(self, x: torch.Tensor) -> list[torch.Tensor]:
-        x, outs = self.stem(x), []
+        """Logits of every exit, shallowest first."""
+        return self.forward_with_features(x)[0]
+
+    def forward_with_features(self, x: torch.Tensor) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+        """Logits and pooled features (the FC inputs, all of the deepest width) of every exit."""
+        x, logits, features = self.stem(x), [], []
         for stage, head in zip(self.stages, self.heads):
             x = stage(x)
-            outs.append(head(x))
-        return outs
+            feat = head[:-1](x)
+            features.append(feat)
+            logits.append(head[-1](feat))
+        return logits, features
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.stem(x)

@@ -1,0 +1,50 @@
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from edgeflow.model_readme import readme_path, render_readme, stale_readmes, write_readme
+from edgeflow.paths import models_dir
+from edgeflow.registry import list_models
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_committed_readme_is_current(name):
+    """READMEs are generated: a card or net change without `edgeflow models readme` fails here."""
+    path = readme_path(name)
+    assert path.is_file(), f"{path} is missing: run `edgeflow models readme {name}`"
+    assert path.read_text(encoding="utf-8") == render_readme(name), f"{path} is stale: run `edgeflow models readme`"
+
+
+def test_readme_content():
+    trained, untrained = render_readme("sep_res18_s3"), render_readme("cresnet50")
+    assert "282,043" in trained and "edgeflow train sep_res18_s3" in trained and "93.72 %" in trained
+    assert "| params vs cov_res18_s3 | 58.33 % |" in trained
+    assert "not trained yet" in untrained and "## Training" not in untrained
+    assert "| params | 4.08 M | 4.08 M | +0.00 M | as the paper |" in untrained
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    """A copy of the cards and READMEs of sep_res18_s3 and its baselines under EDGEFLOW_HOME."""
+    for name in ("sep_res18_s3", "cov_res18_s3", "vgg10"):
+        dst = tmp_path / "models" / name
+        dst.mkdir(parents=True)
+        for f in ("card.toml", "README.md"):
+            shutil.copy(models_dir() / name / f, dst / f)
+    monkeypatch.setenv("EDGEFLOW_HOME", str(tmp_path))
+    return tmp_path
+
+
+def test_check_names_stale_readmes_and_write_fixes_them(home):
+    path = readme_path("sep_res18_s3")
+    assert path.is_relative_to(home)
+    path.write_text("hand-edited\n")
+    r = subprocess.run([sys.executable, "-m", "edgeflow.cli.main", "models", "readme", "sep_res18_s3", "--check"],
+                       capture_output=True, text=True, check=False)
+    assert r.returncode == 1 and "stale: models/sep_res18_s3/README.md" in r.stdout
+    assert path.read_text() == "hand-edited\n"  # --check writes nothing
+    assert stale_readmes(["sep_res18_s3", "vgg10"]) == ["sep_res18_s3"]
+    assert write_readme("sep_res18_s3") and not write_readme("sep_res18_s3")
+    assert stale_readmes(["sep_res18_s3"]) == [] and not list(path.parent.glob(".*.tmp"))
