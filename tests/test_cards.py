@@ -35,3 +35,13 @@ def test_broken_card_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setenv("EDGEFLOW_HOME", str(tmp_path))
     with pytest.raises(EdgeflowError, match="not valid TOML"):
         get_card("vgg10")
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_every_card_has_a_valid_training_recipe(name):
+    from edgeflow.training.recipe import recipe_from_card
+
+    card = get_card(name)
+    config = recipe_from_card(card.train)
+    assert card.train, f"{name} has no [train] recipe"
+    assert config.epochs >= 1 and config.lr > 0

@@ -95,13 +95,14 @@ def test_dataset_that_does_not_fit_the_net(tmp_path):
 
 
 def test_unwritable_output_fails_before_training(tmp_path):
-    locked = tmp_path / "locked"
-    locked.mkdir()
-    locked.chmod(0o500)
-    if os.access(locked, os.W_OK):
-        pytest.skip("running as a user who can write anywhere (root)")
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(EdgeflowError, match="cannot write to .*is a file, not a folder"):
+        train("sep_res18_s3", blocker / "w.pt", data=DATA, config=TrainConfig(**SMALL), show_progress=False)
     with pytest.raises(EdgeflowError, match="cannot write"):
-        train("sep_res18_s3", locked / "w.pt", data=DATA, config=TrainConfig(**SMALL), show_progress=False)
+        train("sep_res18_s3", tmp_path / "w.pt", data=DATA, config=TrainConfig(**SMALL), show_progress=False,
+              run_dir=blocker / "run")
+    assert not (tmp_path / "w.pt").exists() and blocker.read_text() == "not a folder"
 
 
 def test_self_distillation_trains_every_exit(tmp_path):

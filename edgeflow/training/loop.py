@@ -124,6 +124,8 @@ def _check_writable(path: Path) -> None:
     probe = folder
     while not probe.exists():
         probe = probe.parent
+    if not probe.is_dir():
+        raise EdgeflowError(f"cannot write to {folder}: {probe} is a file, not a folder")
     if not os.access(probe, os.W_OK):
         raise EdgeflowError(f"cannot write to {folder}: permission denied; pass --out/--run-dir elsewhere")
 
