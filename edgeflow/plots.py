@@ -72,8 +72,11 @@ def training_curve(history: list[dict], path: Path, title: str) -> None:
     acc_ax.set_xlabel("epoch")
     acc_ax.set_ylabel("top-1 %")
     acc_ax.legend()
+    from matplotlib.ticker import MaxNLocator
+
     for ax in (loss_ax, acc_ax):
         ax.grid(alpha=0.3)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     fig.suptitle(title)
     fig.tight_layout()
     atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=100))

@@ -362,7 +362,7 @@ def _train(name: str, out: Path, data: str, data_dir: Path | None, config: Train
     meta.update({"test_accuracy": accs[-1], "test_exit_accuracies": accs, "test_samples": len(test.x),
                  "wall_s": round(wall, 1)})
     save_checkpoint(out, name, best, meta)
-    result = {"model": name, "checkpoint": str(out), "test_accuracy": accs[-1], "test_exit_accuracies": accs,
+    result = {"model": name, "checkpoint": os.path.relpath(out, run_dir),  # relative: no machine paths "test_accuracy": accs[-1], "test_exit_accuracies": accs,
               "best_epoch": prog.best_epoch, "epochs": config.epochs, "wall_s": round(wall, 1),
               "replicas": replicas}
     atomic_write(run_dir / "result.json", lambda tmp: tmp.write_text(json.dumps(result, indent=2) + "\n"))
