@@ -37,19 +37,27 @@ class TFLiteRunner(Runner):
             self.inp = self.interpreter.get_input_details()[0]
             self.out = self.interpreter.get_output_details()[0]
 
+    def _invoke(self) -> None:
+        try:
+            self.interpreter.invoke()
+        except RuntimeError as e:  # a kernel refused the data, e.g. an int8 DIV by a zero-quantized divisor
+            from edgeflow.errors import EdgeflowError
+
+            raise EdgeflowError(f"LiteRT failed to run {self.path.name}: {str(e).strip().splitlines()[0]}") from e
+
     def infer(self, batch: np.ndarray) -> np.ndarray:
         """Batched when the graph allows a free batch axis (shape signature -1), else sample by sample;
         per-sample quantization parameters are the same either way."""
         if self.inp["shape_signature"][0] == -1:
             self._resize(len(batch))
             self.interpreter.set_tensor(self.inp["index"], to_model_input(batch, self.inp))
-            self.interpreter.invoke()
+            self._invoke()
             y = self.interpreter.get_tensor(self.out["index"])
             return from_model_output(y, self.out)
         logits = []
         for i in range(len(batch)):
             self.interpreter.set_tensor(self.inp["index"], to_model_input(batch[i:i + 1], self.inp))
-            self.interpreter.invoke()
+            self._invoke()
             logits.append(from_model_output(self.interpreter.get_tensor(self.out["index"]), self.out))
         return np.concatenate(logits)
 
