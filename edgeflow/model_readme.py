@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from edgeflow.cards import ModelCard, get_card
-from edgeflow.checkpoint import atomic_write
+from edgeflow.checkpoint import atomic_write, default_checkpoint
 from edgeflow.paths import model_dir
 from edgeflow.stats import ClaimRow, claim_rows, net_stats
 
@@ -47,7 +47,7 @@ def render_readme(name: str) -> str:
         f"| MFLOPs per image | {stats.flops / 1e6:.2f} |",
         f"| TFLite fp32 | {_kb(m.get('tflite_fp32_kb'))} |",
         f"| TFLite int8 (full integer) | {_kb(m.get('tflite_int8_kb'))} |",
-        f"| top-1 on the test split (PyTorch fp32) | {_accuracy(m)} |",
+        f"| top-1 on the test split (PyTorch fp32) | {_accuracy(name, m)} |",
         "",
         *_train_lines(name, card),
         *_claim_lines(claim_rows(card)),
@@ -87,22 +87,28 @@ def _kb(value: object) -> str:
     return "not measured" if value is None else f"{float(value):,.1f} KB"
 
 
-def _accuracy(measured: dict) -> str:
+def _accuracy(name: str, measured: dict) -> str:
     acc = measured.get("test_accuracy_pct")
     if acc is None:
-        return "not trained yet"
+        return "trained; not yet recorded in the card" if default_checkpoint(name).is_file() else "not trained yet"
     int8 = measured.get("tflite_int8_accuracy_pct")
     return f"{acc:.2f} %" + ("" if int8 is None else f" (TFLite int8: {int8:.2f} %)")
 
 
 def _train_lines(name: str, card: ModelCard) -> list[str]:
-    command = card.train.get("command")
-    if not command:
-        return []
-    recipe = card.train.get("recipe")
-    return ["## Training", "", "```", command, "```", "",
-            *([f"Recipe: {recipe}.", ""] if recipe else []),
-            f"Then `edgeflow export {name} --int8` writes the TFLite files and their parity report.", ""]
+    done = card.trained
+    if done.get("command"):
+        facts = [f"{done['epochs']} epochs" if "epochs" in done else "",
+                 f"{done['wall_min']} min wall" if "wall_min" in done else "", done.get("dataset", "")]
+        lines = ["`weights.pt` was trained with", "", "```", done["command"], "```", ""]
+        if any(facts):
+            lines += [f"({'; '.join(f for f in facts if f)})", ""]
+    else:
+        status = "" if default_checkpoint(name).is_file() else "Not trained yet. "
+        lines = [f"{status}`edgeflow train` uses the recipe in the card's `[train]` section:", "",
+                 "```", f"edgeflow train {name}", "```", ""]
+    return ["## Training", "", *lines,
+            f"`edgeflow export {name} --int8` then writes the TFLite files and their parity report.", ""]
 
 
 def _claim_lines(rows: list[ClaimRow]) -> list[str]:

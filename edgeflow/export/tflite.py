@@ -31,10 +31,15 @@ def _onnx2tf(onnx_path: Path, work: Path) -> None:
     import onnx
     import onnx2tf
 
+    from edgeflow.export.onnx2tf_prep import prepare_for_onnx2tf
+
     # onnx2tf rewrites the file it is given (when pinning the batch): hand it a copy, never the artifact
     (work.parent / ".onnx2tf-src").mkdir(parents=True, exist_ok=True)
-    onnx_path = Path(shutil.copy(onnx_path, work.parent / ".onnx2tf-src" / "model.onnx"))
-    graph_input = onnx.load(str(onnx_path), load_external_data=False).graph.input[0]
+    src = onnx.load(str(onnx_path))
+    prepare_for_onnx2tf(src)  # e.g. no −3.4e38 MaxPool padding for int8 calibration to see
+    onnx_path = work.parent / ".onnx2tf-src" / "model.onnx"
+    onnx.save(src, str(onnx_path))
+    graph_input = src.graph.input[0]
     dims = [d.dim_value for d in graph_input.type.tensor_type.shape.dim][1:]
     log = io.StringIO()
     with contextlib.redirect_stdout(log):

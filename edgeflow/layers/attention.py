@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 
 class SimAM(nn.Module):
@@ -15,7 +16,10 @@ class SimAM(nn.Module):
         self.lam = lam
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        n = x.shape[2] * x.shape[3] - 1
-        d = (x - x.mean(dim=(2, 3), keepdim=True)) ** 2
-        v = d.sum(dim=(2, 3), keepdim=True) / n
-        return x * torch.sigmoid(d / (4 * (v + self.lam)) + 0.5)
+        hw = x.shape[2] * x.shape[3]
+        k = hw / max(hw - 1, 1)  # σ² (unbiased, over hw − 1) = k · the biased variance
+        # (x − μ)² / (4 (σ² + λ)) = z² / (4k), z = instance_norm(x, eps = λ/k). Written this way the int8
+        # TFLite graph gets an RSQRT (saturates when a channel's variance rounds to 0) instead of a DIV
+        # (aborts the whole inference on a zero divisor: seen on sd_vgg11_lite).
+        z = F.instance_norm(x, eps=self.lam / k)
+        return x * torch.sigmoid(z * z * (0.25 / k) + 0.5)
