@@ -20,7 +20,7 @@ def test_card_accuracy_is_the_checkpoints(name):
     meta = read_checkpoint(default_checkpoint(name), name)["meta"]
     card = get_card(name)
     assert card.measured["test_accuracy_pct"] == pytest.approx(100 * meta["test_accuracy"], abs=0.005)
-    assert card.train["epochs"] == meta["epochs"]
+    assert card.trained["epochs"] == meta["epochs"] and card.trained["command"].startswith(f"edgeflow train {name}")
 
 
 def test_every_net_has_a_card_with_tolerances():
