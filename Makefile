@@ -27,7 +27,7 @@ demo: install
 	$(VENV)/bin/edgeflow export sep_res18_s3 --int8 --force
 
 test: install system-deps
-	$(PY) -m pytest -q tests runtime_tests
+	$(PY) -m pytest -q --durations=15 tests runtime_tests
 
 test-all: install system-deps
 	$(PY) -m pytest -q -m "" tests runtime_tests
