@@ -49,21 +49,26 @@ def save_checkpoint(path: Path, name: str, model: nn.Module, meta: dict[str, Any
     atomic_write(path, lambda tmp: torch.save(payload, tmp))
 
 
+def load_payload(path: Path, fmt: str, what: str, name: str) -> dict[str, Any]:
+    """torch.load ``path`` (tensors only) and check its format tag and net name; clear errors otherwise."""
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # torch raises many types for a damaged file
+        raise EdgeflowError(f"{what} {path} is corrupt or not a {what} ({type(e).__name__})") from e
+    if not isinstance(payload, dict) or payload.get("format") != fmt:
+        raise EdgeflowError(f"{path} is not an edgeflow {what} (format {fmt!r} expected)")
+    if payload.get("model") != name:
+        raise EdgeflowError(f"{what} {path} belongs to {payload.get('model')!r}, not {name!r}")
+    return payload
+
+
 def read_checkpoint(path: Path, name: str) -> dict[str, Any]:
     """Load and check a checkpoint file written by ``save_checkpoint`` for net ``name``."""
     if not path.is_file():
         raise EdgeflowError(
             f"no checkpoint for {name!r} at {path}. Train one with `edgeflow train {name}`, pass "
             "--checkpoint FILE, or use --random-init to export untrained weights.")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # torch raises many types for a damaged file
-        raise EdgeflowError(f"checkpoint {path} is corrupt or not a checkpoint ({type(e).__name__})") from e
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise EdgeflowError(f"{path} is not an edgeflow checkpoint (format {FORMAT!r} expected)")
-    if payload.get("model") != name:
-        raise EdgeflowError(f"checkpoint {path} belongs to {payload.get('model')!r}, not {name!r}")
-    return payload
+    return load_payload(path, FORMAT, "checkpoint", name)
 
 
 def load_weights(model: nn.Module, path: Path, name: str) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Any
 
 import torch
 
-from edgeflow.checkpoint import atomic_write
+from edgeflow.checkpoint import atomic_write, load_payload
 from edgeflow.errors import EdgeflowError
 
 STATE_FORMAT = "edgeflow-train-state-1"
@@ -23,14 +23,7 @@ def load_state(path: Path, name: str, dataset: str) -> dict[str, Any]:
     if not path.is_file():
         raise EdgeflowError(f"nothing to resume: no training state at {path} (it is written after the first "
                             "epoch; pass --run-dir if the run used another folder)")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # torch raises many types for a damaged file
-        raise EdgeflowError(f"training state {path} is corrupt ({type(e).__name__})") from e
-    if not isinstance(state, dict) or state.get("format") != STATE_FORMAT:
-        raise EdgeflowError(f"{path} is not an edgeflow training state ({STATE_FORMAT!r} expected)")
-    if state.get("model") != name:
-        raise EdgeflowError(f"training state {path} belongs to {state.get('model')!r}, not {name!r}")
+    state = load_payload(path, STATE_FORMAT, "training state", name)
     if state.get("dataset") != dataset:
         raise EdgeflowError(f"training state {path} was trained on {state.get('dataset')!r}, not {dataset!r}")
     return state
