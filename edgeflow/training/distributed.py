@@ -12,7 +12,6 @@ import os
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 import torch.distributed as dist
 import torch.nn as nn
 from torch.utils.data import DistributedSampler
