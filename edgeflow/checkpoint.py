@@ -44,9 +44,23 @@ def atomic_write(path: Path, write: Any) -> None:
         raise
 
 
-def save_checkpoint(path: Path, name: str, model: nn.Module, meta: dict[str, Any]) -> None:
-    payload = {"format": FORMAT, "model": name, "state_dict": model.state_dict(), "meta": meta}
+def save_checkpoint(path: Path, name: str, model: nn.Module, meta: dict[str, Any], half: bool = False) -> None:
+    """Write ``model``'s weights; ``half`` stores float tensors as float16 (half the bytes, loads into fp32)."""
+    state = model.state_dict()
+    if half:
+        state = {k: t.half() if t.is_floating_point() else t for k, t in state.items()}
+        meta = {**meta, "weights_dtype": "float16"}
+    payload = {"format": FORMAT, "model": name, "state_dict": state, "meta": meta}
     atomic_write(path, lambda tmp: torch.save(payload, tmp))
+
+
+@torch.no_grad()
+def round_to_half(model: nn.Module) -> None:
+    """Round ``model``'s float weights and buffers to float16 values in place (still stored as float32),
+    so what is evaluated is exactly what a ``half=True`` checkpoint reloads."""
+    for t in model.state_dict().values():
+        if t.is_floating_point():
+            t.copy_(t.half().float())
 
 
 def load_payload(path: Path, fmt: str, what: str, name: str) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from edgeflow.checkpoint import load_weights, save_checkpoint
+from edgeflow.checkpoint import load_weights, round_to_half, save_checkpoint
 from edgeflow.errors import EdgeflowError
 from edgeflow.registry import create_model
 
@@ -15,6 +15,19 @@ def test_roundtrip(tmp_path):
     for a, b in zip(model.state_dict().values(), other.state_dict().values()):
         assert torch.equal(a, b)
     assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_half_checkpoint_reloads_exactly_the_rounded_weights(tmp_path):
+    model = create_model("sep_res18_s3")
+    save_checkpoint(tmp_path / "w.pt", "sep_res18_s3", model, {}, half=True)
+    full = tmp_path / "full.pt"
+    save_checkpoint(full, "sep_res18_s3", model, {})
+    assert (tmp_path / "w.pt").stat().st_size < 0.6 * full.stat().st_size
+    reloaded = create_model("sep_res18_s3")
+    assert load_weights(reloaded, tmp_path / "w.pt", "sep_res18_s3")["weights_dtype"] == "float16"
+    round_to_half(model)
+    for a, b in zip(model.state_dict().values(), reloaded.state_dict().values()):
+        assert a.dtype == b.dtype and torch.equal(a, b)
 
 
 def test_missing_checkpoint_says_how_to_train(tmp_path):

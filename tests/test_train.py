@@ -22,9 +22,14 @@ SMALL = dict(batch_size=64, lr=0.05, max_train_samples=2000, val_samples=200)
 
 def test_short_run_learns_and_writes_checkpoint_metrics_and_curve(tmp_path):
     out = tmp_path / "w.pt"
-    result = train("sep_res18_s3", out, data=DATA, config=TrainConfig(epochs=2, **SMALL), show_progress=False)
+    result = train("sep_res18_s3", out, data=DATA, config=TrainConfig(epochs=2, **SMALL), show_progress=False,
+                   half_weights=True)
     assert result.test_accuracy > 0.5  # 1,800 real images, 2 epochs: far above the 10 % of chance
+    stored = read_checkpoint(out, "sep_res18_s3")["state_dict"]
+    assert {t.dtype for t in stored.values() if t.is_floating_point()} == {torch.float16}
     meta = load_weights(create_model("sep_res18_s3"), out, "sep_res18_s3")
+    assert meta["weights_dtype"] == "float16"
+    assert json.loads((result.run_dir / "result.json").read_text())["test_accuracy"] == result.test_accuracy
     assert meta["test_accuracy"] == result.test_accuracy and meta["train_samples"] == 1800
     assert meta["val_samples"] == 200 and meta["best_epoch"] == result.best_epoch
     lines = [json.loads(line) for line in (result.run_dir / "metrics.jsonl").read_text().splitlines()]

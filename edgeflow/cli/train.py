@@ -45,6 +45,9 @@ def train(
     run_dir: Annotated[Optional[Path], typer.Option(
         help="Folder for the resumable state, metrics.jsonl and curve.png [default: beside --out].")] = None,
     resume: Annotated[bool, typer.Option(help="Continue the run saved in the run folder (its recipe).")] = False,
+    half_weights: Annotated[bool, typer.Option(
+        help="Store the best checkpoint in float16 (half the file; its test accuracy is measured on those "
+             "weights). For nets whose fp32 file is too big to commit.")] = False,
     force: Annotated[bool, typer.Option(help="Overwrite an existing checkpoint.")] = False,
     quiet: Annotated[bool, typer.Option(help="No progress bar or per-epoch lines.")] = False,
 ) -> None:
@@ -89,7 +92,8 @@ def train(
         shown = ", ".join(f"{k}={v}" for k, v in config.as_dict().items() if v is not None and v is not False)
         console.print(f"recipe: {shown}")
     result = run_training(name, out, data=data, data_dir=data_dir, config=config, show_progress=not quiet,
-                          run_dir=run_dir, resume=resume, init_checkpoint=from_checkpoint)
+                          run_dir=run_dir, resume=resume, init_checkpoint=from_checkpoint,
+                          half_weights=half_weights)
     if result.wall_s == 0.0:  # a non-zero rank under torchrun: rank 0 reports
         return
     exits = ""

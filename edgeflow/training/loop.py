@@ -25,7 +25,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from edgeflow.cards import ModelCard, get_card
-from edgeflow.checkpoint import atomic_write, default_checkpoint, load_weights, save_checkpoint
+from edgeflow.checkpoint import atomic_write, default_checkpoint, load_weights, round_to_half, save_checkpoint
 from edgeflow.data import load_dataset, preprocess
 from edgeflow.errors import EdgeflowError, Interrupted
 from edgeflow.progress import progress_bar
@@ -198,18 +198,22 @@ def _command_line() -> str:
 
 def train(name: str, out: Path, *, data: str = "fashion-mnist", data_dir: Path | None = None,
           config: TrainConfig = TrainConfig(), show_progress: bool = True, run_dir: Path | None = None,
-          resume: bool = False, init_checkpoint: Path | None = None) -> TrainResult:
-    """Train ``name`` on ``data``: best weights to ``out``, state/metrics/curve to ``run_dir``."""
+          resume: bool = False, init_checkpoint: Path | None = None, half_weights: bool = False) -> TrainResult:
+    """Train ``name`` on ``data``: best weights to ``out``, state/metrics/curve to ``run_dir``.
+
+    ``half_weights`` stores the final checkpoint in float16; its test accuracy is measured on those weights.
+    """
     world = ddp.join_world()
     try:
         return _train(name, out, data, data_dir, config, show_progress, run_dir or default_run_dir(out),
-                      resume, init_checkpoint, world)
+                      resume, init_checkpoint, half_weights, world)
     finally:
         ddp.leave_world(world)
 
 
 def _train(name: str, out: Path, data: str, data_dir: Path | None, config: TrainConfig, show_progress: bool,
-           run_dir: Path, resume: bool, init_checkpoint: Path | None, world: ddp.World) -> TrainResult:
+           run_dir: Path, resume: bool, init_checkpoint: Path | None, half_weights: bool,
+           world: ddp.World) -> TrainResult:
     card = get_card(name)
     state = load_state(run_dir / STATE_FILE, name, data) if resume else None
     if state is not None:
@@ -356,13 +360,16 @@ def _train(name: str, out: Path, data: str, data_dir: Path | None, config: Train
     # the best epoch's weights (already in ``out``) get the test accuracy added to their metadata
     best = create_model(name, num_classes=len(card.classes), in_chans=card.in_chans, img_size=card.img_size)
     meta = load_weights(best, out, name)
+    if half_weights:
+        round_to_half(best)
     test = splits["test"]
     accs = exit_accuracies(AllExits(best).to(memory_format=torch.channels_last), test.x, test.y)
     wall = time.perf_counter() - started
     meta.update({"test_accuracy": accs[-1], "test_exit_accuracies": accs, "test_samples": len(test.x),
                  "wall_s": round(wall, 1)})
-    save_checkpoint(out, name, best, meta)
-    result = {"model": name, "checkpoint": os.path.relpath(out, run_dir),  # relative: no machine paths "test_accuracy": accs[-1], "test_exit_accuracies": accs,
+    save_checkpoint(out, name, best, meta, half=half_weights)
+    result = {"model": name, "checkpoint": os.path.relpath(out, run_dir),  # relative: no machine paths
+              "test_accuracy": accs[-1], "test_exit_accuracies": accs,
               "best_epoch": prog.best_epoch, "epochs": config.epochs, "wall_s": round(wall, 1),
               "replicas": replicas}
     atomic_write(run_dir / "result.json", lambda tmp: tmp.write_text(json.dumps(result, indent=2) + "\n"))
