@@ -20,6 +20,7 @@ def test_card_accuracy_is_the_checkpoints(name):
     meta = read_checkpoint(default_checkpoint(name), name)["meta"]
     card = get_card(name)
     assert card.measured["test_accuracy_pct"] == pytest.approx(100 * meta["test_accuracy"], abs=0.005)
+    assert meta["test_accuracy"] >= 0.90 and meta["test_samples"] == 10000  # the target for committed nets
     assert card.trained["epochs"] == meta["epochs"] and card.trained["command"].startswith(f"edgeflow train {name}")
 
 

@@ -106,6 +106,25 @@ def readme_cmd(
         typer.echo(f"{'wrote' if write_readme(name) else 'unchanged'} {_rel(readme_path(name))}")
 
 
+@app.command("record")
+def record_cmd(
+    name: Annotated[str, typer.Argument(help="A net trained into models/NAME/weights.pt.")],
+    parity: Annotated[Path | None, typer.Option(
+        help="parity.json of `edgeflow export NAME --int8 --data fashion-mnist`: its TFLite int8 accuracy.")] = None,
+    hardware: Annotated[str, typer.Option(help="Where it trained, for the wall time's comment.")] =
+        "2-core x86-64 CPU, OMP_NUM_THREADS=2",
+) -> None:
+    """Write how models/NAME/weights.pt was made ([trained]) and its accuracies into the card; refresh its README."""
+    from edgeflow.card_record import record
+    from edgeflow.model_readme import readme_path, write_readme
+    from edgeflow.registry import check_model_name
+
+    check_model_name(name)
+    card = record(name, parity, hardware)
+    write_readme(name)
+    typer.echo(f"recorded {_rel(card)}; wrote {_rel(readme_path(name))}")
+
+
 def _rel(path: Path) -> Path:
     """``path`` relative to the project root, for short messages."""
     from edgeflow.paths import project_root
