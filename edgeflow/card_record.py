@@ -17,6 +17,7 @@ from edgeflow.checkpoint import atomic_write, default_checkpoint, read_checkpoin
 from edgeflow.errors import EdgeflowError
 from edgeflow.paths import model_dir
 
+
 def int8_accuracy(parity_json: Path, name: str) -> float:
     """Top-1 accuracy (%) of the TFLite int8 row of an export's parity.json."""
     try:
