@@ -14,7 +14,8 @@ if TYPE_CHECKING:
     from edgeflow.data import ImageSet
 
 DEFAULT_TOLERANCES = {
-    "fp32_max_abs_diff": 1e-4,  # every fp32 runtime vs PyTorch
+    "fp32_max_abs_diff": 1e-4,  # every fp32 runtime vs PyTorch: max |logit diff| ≤ abs + rel · max |logit|
+    "fp32_max_rel_diff": 1e-6,
     "fp32_min_agreement": 1.0,
     "fp16_min_agreement": 0.995,
     "dynamic_max_accuracy_drop_pp": 1.0,

@@ -21,6 +21,7 @@ class ParityRow:
     sqnr_db: float | None  # 10·log10(Σ ref² / Σ (ref − y)²) over all logits; None when identical
     agreement: float  # fraction of samples with the reference's top-1
     accuracy: float  # top-1 vs labels
+    max_abs_logit: float  # the scale of this runtime's logits; the reference's sets the relative gate
     failures: tuple[str, ...] = ()
 
     @property
@@ -59,16 +60,28 @@ def _compare(runtime: str, precision: str, y: np.ndarray, ref: np.ndarray, label
     noise = float((diff**2).sum())
     sqnr = None if noise == 0 else float(10 * np.log10((ref**2).sum() / noise))
     return ParityRow(runtime, precision, float(diff.max()), float(diff.mean()), cosine, sqnr,
-                     float((y.argmax(1) == ref.argmax(1)).mean()), float((y.argmax(1) == labels).mean()))
+                     float((y.argmax(1) == ref.argmax(1)).mean()), float((y.argmax(1) == labels).mean()),
+                     float(np.abs(y).max()))
+
+
+def max_diff_bound(gates: dict[str, float], precision: str, ref_max_abs_logit: float) -> float | None:
+    """``<precision>_max_abs_diff + <precision>_max_rel_diff · max |reference logit|`` (None: no such gate).
+    The relative part is there because float rounding grows with the logits: a net whose logits reach ±150
+    differs by ~10x more than one at ±15 through the same kernels."""
+    if f"{precision}_max_abs_diff" not in gates:
+        return None
+    return gates[f"{precision}_max_abs_diff"] + gates.get(f"{precision}_max_rel_diff", 0.0) * ref_max_abs_logit
 
 
 def _gate(row: ParityRow, ref: ParityRow, gates: dict[str, float]) -> ParityRow:
-    """Apply the gates of the row's precision: ``<precision>_max_abs_diff``, ``<precision>_min_agreement``,
-    ``<precision>_max_accuracy_drop_pp`` (each only where the gates define it)."""
+    """Apply the gates of the row's precision: ``<precision>_max_abs_diff`` (+ ``_max_rel_diff``, see
+    ``max_diff_bound``), ``<precision>_min_agreement``, ``<precision>_max_accuracy_drop_pp`` (each only where
+    the gates define it)."""
     failures = []
     p = row.precision
-    if f"{p}_max_abs_diff" in gates and row.max_abs_diff > gates[f"{p}_max_abs_diff"]:
-        failures.append(f"max abs diff {row.max_abs_diff:.2e} > {gates[f'{p}_max_abs_diff']:.0e}")
+    bound = max_diff_bound(gates, p, ref.max_abs_logit)
+    if bound is not None and row.max_abs_diff > bound:
+        failures.append(f"max abs diff {row.max_abs_diff:.2e} > {bound:.2e}")
     if f"{p}_min_agreement" in gates and row.agreement < gates[f"{p}_min_agreement"]:
         failures.append(f"top-1 agreement {100 * row.agreement:.2f} % < {100 * gates[f'{p}_min_agreement']:.2f} %")
     drop = 100 * (ref.accuracy - row.accuracy)

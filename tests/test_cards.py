@@ -27,8 +27,8 @@ def test_card_accuracy_is_the_checkpoints(name):
 def test_every_net_has_a_card_with_tolerances():
     for name in list_models():
         card = get_card(name)
-        limit = 2.5e-4 if name == "vgg10" else 1e-4  # vgg10's logits are ~10x larger: the card says why
-        assert card.tolerances["fp32_max_abs_diff"] <= limit and card.in_chans in (1, 3)
+        assert card.tolerances["fp32_max_abs_diff"] <= 1e-4 and card.tolerances["fp32_max_rel_diff"] <= 1e-6
+        assert card.in_chans in (1, 3)
 
 
 def test_broken_card_is_a_clear_error(tmp_path, monkeypatch):

@@ -26,7 +26,17 @@ def test_identical_outputs_pass():
 def test_fp32_diff_gate_fails_and_names_the_row():
     report = run(ArrayRunner("tflite", "fp32", REF + 1e-3))
     assert not report
-    assert report.failures() == ["tflite fp32: max abs diff 1.00e-03 > 1e-04"]
+    bound = 1e-4 + 1e-6 * float(np.abs(REF).max())  # the card defaults: abs + rel · max |reference logit|
+    assert report.failures() == [f"tflite fp32: max abs diff 1.00e-03 > {bound:.2e}"]
+
+
+def test_fp32_diff_gate_scales_with_the_logits():
+    """The same 1e-6 relative rounding passes for logits at ±150 but 2e-4 absolute fails at ±3."""
+    big = REF * (150 / np.abs(REF).max())
+    big_run = check_parity(ArrayRunner("pytorch", "fp32", big), [ArrayRunner("tflite", "fp32", big + 2e-4)],
+                           X, LABELS, gates=DEFAULT_TOLERANCES)
+    assert big_run and big_run.reference.max_abs_logit == pytest.approx(150)
+    assert not run(ArrayRunner("tflite", "fp32", REF + 2e-4))
 
 
 def test_int8_accuracy_drop_gate():

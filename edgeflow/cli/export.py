@@ -24,7 +24,7 @@ def export(
     threads: Annotated[int, typer.Option(min=1, help="Threads for every runtime's latency run.")] = 1,
     bench_iters: Annotated[int, typer.Option(min=1, help="Timed single-image runs per runtime.")] = 200,
     no_bench: Annotated[bool, typer.Option("--no-bench", help="Skip the latency/memory measurement.")] = False,
-    max_abs_diff: Annotated[Optional[float], typer.Option(help="Gate: fp32 max |logit diff| vs PyTorch.")] = None,
+    max_abs_diff: Annotated[Optional[float], typer.Option(help="Gate: fp32 max |logit diff| vs PyTorch (plus the card's fp32_max_rel_diff × max |logit|).")] = None,
     min_agreement: Annotated[Optional[float], typer.Option(help="Gate: fp32 top-1 agreement (0-1).")] = None,
     max_int8_drop: Annotated[Optional[float], typer.Option(help="Gate: int8 accuracy drop, pp.")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print parity.json instead of the table.")] = False,

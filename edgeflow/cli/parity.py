@@ -28,7 +28,7 @@ def parity(
     parity_samples: Annotated[Optional[int], typer.Option(min=1, help="Test images [default: all].")] = None,
     calib_samples: Annotated[int, typer.Option(min=1, help="Training images used to calibrate int8.")] = 500,
     bench: Annotated[bool, typer.Option(help="Also measure latency and memory.")] = False,
-    max_abs_diff: Annotated[Optional[float], typer.Option(help="Gate: fp32 max |logit diff| vs PyTorch.")] = None,
+    max_abs_diff: Annotated[Optional[float], typer.Option(help="Gate: fp32 max |logit diff| vs PyTorch (plus the card's fp32_max_rel_diff × max |logit|).")] = None,
     min_agreement: Annotated[Optional[float], typer.Option(help="Gate: fp32 top-1 agreement (0-1).")] = None,
     max_int8_drop: Annotated[Optional[float], typer.Option(help="Gate: int8 accuracy drop, pp.")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print parity.json instead of the table.")] = False,
