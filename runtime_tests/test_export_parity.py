@@ -11,6 +11,7 @@ from edgeflow.checkpoint import default_checkpoint, file_sha256
 from edgeflow.data import load_dataset, preprocess
 from edgeflow.export.artifact import Precision
 from edgeflow.export.inspect import inspect_tflite
+from edgeflow.parity import max_diff_bound
 from edgeflow.pipeline import ExportOptions, run_export
 from edgeflow.runtimes.tflite_runner import TFLiteRunner
 
@@ -31,8 +32,8 @@ def test_gates_hold_on_all_test_images(exported):
     assert set(rows) == {"onnxruntime fp32", "tflite fp32", "tflite int8"}
     tol = get_card(NAME).tolerances
     for label in ("onnxruntime fp32", "tflite fp32"):
-        bound = tol["fp32_max_abs_diff"] + tol["fp32_max_rel_diff"] * report.reference.max_abs_logit
-        assert rows[label].max_abs_diff <= bound and rows[label].agreement == 1.0
+        bound = max_diff_bound(tol, "fp32", report.reference.max_abs_logit)
+        assert bound is not None and rows[label].max_abs_diff <= bound and rows[label].agreement == 1.0
     assert 100 * (report.reference.accuracy - rows["tflite int8"].accuracy) <= tol["int8_max_accuracy_drop_pp"]
     assert report.reference.accuracy >= 0.91  # the committed checkpoint's target
 
