@@ -26,11 +26,12 @@ system-deps:
 demo: install
 	$(VENV)/bin/edgeflow export sep_res18_s3 --int8 --force
 
+# One worker per core (pytest-xdist); tests marked with the same xdist_group run on one worker.
 test: install system-deps
-	$(PY) -m pytest -q --durations=15 tests runtime_tests
+	$(PY) -m pytest -q -n auto --dist loadgroup --durations=15 tests runtime_tests
 
 test-all: install system-deps
-	$(PY) -m pytest -q -m "" tests runtime_tests
+	$(PY) -m pytest -q -n auto --dist loadgroup -m "" tests runtime_tests
 
 bench: install
 	$(PY) bench/bench_export.py

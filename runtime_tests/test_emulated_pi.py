@@ -12,6 +12,8 @@ from edgeflow.devices.transport import make_transport
 from edgeflow.errors import EdgeflowError
 
 NAME = "sep_res18_s3"
+# One pytest-xdist worker runs this module: its tests share (and re-point) the cached sysroot.
+pytestmark = pytest.mark.xdist_group("arm_sysroot")
 
 
 @pytest.fixture(scope="module")
