@@ -45,13 +45,20 @@ def atomic_write(path: Path, write: Any) -> None:
 
 
 def save_checkpoint(path: Path, name: str, model: nn.Module, meta: dict[str, Any], half: bool = False) -> None:
-    """Write ``model``'s weights; ``half`` stores float tensors as float16 (half the bytes, loads into fp32)."""
+    """Write ``model``'s weights; ``half`` stores float tensors as float16 (half the bytes, loads into fp32),
+    except those float16 cannot hold (see ``fits_half``), which stay float32."""
     state = model.state_dict()
     if half:
-        state = {k: t.half() if t.is_floating_point() else t for k, t in state.items()}
+        state = {k: t.half() if fits_half(t) else t for k, t in state.items()}
         meta = {**meta, "weights_dtype": "float16"}
     payload = {"format": FORMAT, "model": name, "state_dict": state, "meta": meta}
     atomic_write(path, lambda tmp: torch.save(payload, tmp))
+
+
+def fits_half(t: torch.Tensor) -> bool:
+    """Whether float tensor ``t`` survives float16: no finite value turns into inf. BatchNorm running
+    variances of a badly scaled net can pass float16's 65504 (seen: 6.4e8 in a 2-epoch cresnet50)."""
+    return t.is_floating_point() and bool(torch.isfinite(t.half()).eq(torch.isfinite(t)).all())
 
 
 @torch.no_grad()
@@ -59,7 +66,7 @@ def round_to_half(model: nn.Module) -> None:
     """Round ``model``'s float weights and buffers to float16 values in place (still stored as float32),
     so what is evaluated is exactly what a ``half=True`` checkpoint reloads."""
     for t in model.state_dict().values():
-        if t.is_floating_point():
+        if fits_half(t):
             t.copy_(t.half().float())
 
 
