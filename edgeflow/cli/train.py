@@ -47,7 +47,8 @@ def train(
     resume: Annotated[bool, typer.Option(help="Continue the run saved in the run folder (its recipe).")] = False,
     half_weights: Annotated[bool, typer.Option(
         help="Store the best checkpoint in float16 (half the file; its test accuracy is measured on those "
-             "weights; tensors past float16's range stay float32). For nets whose fp32 file is too big to commit.")] = False,
+             "weights; tensors past float16's range stay float32). For nets whose fp32 file is too big to "
+             "commit.")] = False,
     force: Annotated[bool, typer.Option(help="Overwrite an existing checkpoint.")] = False,
     quiet: Annotated[bool, typer.Option(help="No progress bar or per-epoch lines.")] = False,
 ) -> None:
