@@ -13,6 +13,8 @@ from edgeflow.devices.profile import load_profile
 from edgeflow.devices.transport import AdbTransport, make_transport
 from edgeflow.errors import EdgeflowError
 
+pytestmark = pytest.mark.xdist_group("device_suites")  # one worker builds the `exported` fixture
+
 NAME = "sep_res18_s3"
 
 

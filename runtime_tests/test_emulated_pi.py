@@ -12,8 +12,9 @@ from edgeflow.devices.transport import make_transport
 from edgeflow.errors import EdgeflowError
 
 NAME = "sep_res18_s3"
-# One pytest-xdist worker runs this module: its tests share (and re-point) the cached sysroot.
-pytestmark = pytest.mark.xdist_group("arm_sysroot")
+# One pytest-xdist worker runs this module and test_devices.py: they share the session's `exported` fixture,
+# and these tests share (and re-point) the cached sysroot.
+pytestmark = pytest.mark.xdist_group("device_suites")
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,7 @@ from edgeflow.pipeline import ExportOptions, run_export
 from edgeflow.runtimes.tflite_runner import TFLiteRunner
 
 NAME = "sep_res18_s3"
+pytestmark = pytest.mark.xdist_group("export_parity")  # one pytest-xdist worker builds the fixture once
 
 
 @pytest.fixture(scope="module")

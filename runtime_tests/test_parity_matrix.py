@@ -35,7 +35,7 @@ INT8_PER_FAMILY = {"dilated": "dilated_dsnet_050", "cresnet": "cresnet50", "slim
 
 @pytest.mark.parametrize("name", [n for n in list_models() if n not in INT8_PER_FAMILY.values()])
 def test_fp32_runtimes_match_pytorch(name, tmp_path):
-    result = run_export(name, _options(name, tmp_path, parity_samples=500))
+    result = run_export(name, _options(name, tmp_path, parity_samples=200))
     rows = {r.label: r for r in result.parity.rows}
     assert set(rows) == {"onnxruntime fp32", "tflite fp32"}
     assert result.parity, result.parity.failures()
