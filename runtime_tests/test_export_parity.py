@@ -19,14 +19,16 @@ NAME = "sep_res18_s3"
 pytestmark = pytest.mark.xdist_group("export_parity")  # one pytest-xdist worker builds the fixture once
 
 
-@pytest.fixture(scope="module")
-def exported(tmp_path_factory):
+# Session scope: an xdist worker may interleave other modules' tests with these, which would tear down
+# (and rebuild, ~75 s) a module-scoped fixture.
+@pytest.fixture(scope="session")
+def exported_10k(tmp_path_factory):
     out = tmp_path_factory.mktemp("export") / NAME
     return run_export(NAME, ExportOptions(precisions=(Precision.FP32, Precision.INT8), out_dir=out, bench_iters=50))
 
 
-def test_gates_hold_on_all_test_images(exported):
-    report = exported.parity
+def test_gates_hold_on_all_test_images(exported_10k):
+    report = exported_10k.parity
     assert report.samples == 10000
     assert bool(report), report.failures()
     rows = {r.label: r for r in report.rows}
@@ -39,8 +41,8 @@ def test_gates_hold_on_all_test_images(exported):
     assert report.reference.accuracy >= 0.91  # the committed checkpoint's target
 
 
-def test_output_folder_matches_the_contract(exported):
-    out = exported.out_dir
+def test_output_folder_matches_the_contract(exported_10k):
+    out = exported_10k.out_dir
     assert sorted(p.name for p in out.iterdir()) == [
         "manifest.json", "model.onnx", "model_fp32.tflite", "model_int8.tflite", "parity.json", "parity.md"]
     m = json.loads((out / "manifest.json").read_text())
@@ -60,9 +62,9 @@ def test_output_folder_matches_the_contract(exported):
     assert all(r["p50_ms"] > 0 and r["peak_rss_mb"] > 0 and r["iters"] == 50 for r in parity["latency"])
 
 
-def test_contract_alone_is_enough_to_run_the_int8_model(exported):
+def test_contract_alone_is_enough_to_run_the_int8_model(exported_10k):
     """A device that knows only the manifest's contract reproduces the host's int8 logits."""
-    out = exported.out_dir
+    out = exported_10k.out_dir
     c = json.loads((out / "manifest.json").read_text())["input_contract"]
     images = load_dataset("fashion-mnist-embedded", "test").images[:20]
     x = (images.astype(np.float32) / 255 - c["mean"][0]) / c["std"][0]
