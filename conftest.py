@@ -4,7 +4,7 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-# `make test` runs one pytest-xdist worker per core: one thread each keeps the workers from fighting
-# over the cores (torch, ONNX Runtime and XNNPACK would otherwise each start a thread per core).
+# `make test` runs one pytest-xdist worker per core: one torch thread each keeps the workers from
+# fighting over the cores (torch would otherwise start a thread per core in every worker).
 if os.environ.get("PYTEST_XDIST_WORKER"):
     os.environ.setdefault("OMP_NUM_THREADS", "1")
