@@ -17,7 +17,8 @@ from edgeflow.training.losses import distill_kl, self_distill_loss, teacher_stud
 from edgeflow.training.recipe import recipe_from_card
 
 DATA = "fashion-mnist-embedded"  # 2,000 real training images, 10,000 real test images
-SMALL = dict(batch_size=64, lr=0.05, max_train_samples=2000, val_samples=200)
+# the test pass on 1,000 of the 10,000 test images: the whole set took most of a short run's time
+SMALL = dict(batch_size=64, lr=0.05, max_train_samples=2000, val_samples=200, max_test_samples=1000)
 
 
 def test_short_run_learns_and_writes_checkpoint_metrics_and_curve(tmp_path):
@@ -32,6 +33,7 @@ def test_short_run_learns_and_writes_checkpoint_metrics_and_curve(tmp_path):
     assert json.loads((result.run_dir / "result.json").read_text())["test_accuracy"] == result.test_accuracy
     assert meta["test_accuracy"] == result.test_accuracy and meta["train_samples"] == 1800
     assert meta["val_samples"] == 200 and meta["best_epoch"] == result.best_epoch
+    assert meta["test_samples"] == 1000
     lines = [json.loads(line) for line in (result.run_dir / "metrics.jsonl").read_text().splitlines()]
     assert [r["epoch"] for r in lines] == [1, 2]
     assert lines[1]["train_loss"] < lines[0]["train_loss"]
@@ -48,7 +50,7 @@ def _cli(*args, **kw):
 
 def test_ctrl_c_then_resume_gives_the_same_weights_as_an_uninterrupted_run(tmp_path):
     args = ["sep_res18_s3", "--data", DATA, "--epochs", "3", "--batch-size", "16", "--lr", "0.02",
-            "--max-train-samples", "400", "--val-samples", "40"]
+            "--max-train-samples", "400", "--val-samples", "40", "--max-test-samples", "500"]
     stopped = _cli(*args, "--out", str(tmp_path / "a.pt"))
     for line in stopped.stdout:  # one line per epoch off a terminal; stop during epoch 2
         if line.startswith("epoch 1/3"):
@@ -161,6 +163,8 @@ def test_recipe_comes_from_the_card_and_flags_override_it():
         recipe_from_card({"epoch_count": 3})
     with pytest.raises(EdgeflowError, match="optimizer must be one of"):
         recipe_from_card({"optimizer": "lion"})
+    with pytest.raises(EdgeflowError, match="max_test_samples must be >= 1"):
+        recipe_from_card({}, {"max_test_samples": 0})
 
 
 def test_augmentation_is_seeded_and_keeps_shapes():

@@ -14,7 +14,8 @@ def test_two_processes_train_different_shards_and_end_with_identical_weights(tmp
     out = tmp_path / "w.pt"
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
            "-m", "edgeflow.train", "sep_res18_s3", "--data", "fashion-mnist-embedded", "--epochs", "1",
-           "--max-train-samples", "288", "--val-samples", "32", "--batch-size", "32", "--out", str(out), "--quiet"]
+           "--max-train-samples", "288", "--val-samples", "32", "--batch-size", "32", "--max-test-samples", "500",
+           "--out", str(out), "--quiet"]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]

@@ -27,7 +27,10 @@ def train(
     val_samples: Annotated[Optional[int], typer.Option(
         min=0, help="Training images held out to pick the best epoch; 0 keeps the last epoch [card].")] = None,
     seed: Annotated[Optional[int], typer.Option(help="Seed of weights, shuffle and augmentation [card].")] = None,
-    max_train_samples: Annotated[Optional[int], typer.Option(help="Use only the first N training images.")] = None,
+    max_train_samples: Annotated[Optional[int], typer.Option(
+        min=1, help="Use only the first N training images.")] = None,
+    max_test_samples: Annotated[Optional[int], typer.Option(
+        min=1, help="Measure test accuracy on the first N test images only (a quick check) [all].")] = None,
     teacher: Annotated[Optional[str], typer.Option(
         help="Distil from this trained net (its models/NAME/weights.pt), e.g. cov_res18_s3.")] = None,
     teacher_checkpoint: Annotated[Optional[Path], typer.Option(help="The teacher's weights file.")] = None,
@@ -80,6 +83,7 @@ def train(
     flags = {"epochs": epochs, "batch_size": batch_size, "optimizer": optimizer, "lr": lr,
              "weight_decay": weight_decay, "warmup_epochs": warmup_epochs, "label_smoothing": label_smoothing,
              "augment": augment, "val_samples": val_samples, "seed": seed, "max_train_samples": max_train_samples,
+             "max_test_samples": max_test_samples,
              "teacher": teacher, "teacher_checkpoint": str(teacher_checkpoint) if teacher_checkpoint else None,
              "kd_weight": kd_weight, "temperature": temperature, "hint_weight": hint_weight,
              "qat": True if qat else None}

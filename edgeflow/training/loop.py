@@ -136,6 +136,7 @@ def _load_data(card: ModelCard, data: str, data_dir: Path | None, config: TrainC
     card.check_fits(train_set)
     card.check_fits(test_set)
     train_set = train_set.subset(config.max_train_samples)
+    test_set = test_set.subset(config.max_test_samples)
     n_val = config.val_samples
     if n_val and n_val > len(train_set) // 2:
         raise EdgeflowError(f"--val-samples {n_val} leaves too few of the {len(train_set)} training images; "

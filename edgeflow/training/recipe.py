@@ -30,6 +30,7 @@ class TrainConfig:
     val_samples: int = 5000  # held out of the training split to pick the best epoch; 0 = keep the last
     seed: int = 0
     max_train_samples: int | None = None
+    max_test_samples: int | None = None  # a quick check; the card's accuracy is measured on the whole test set
     # knowledge distillation from another trained net (--teacher)
     teacher: str | None = None
     teacher_checkpoint: str | None = None
@@ -50,6 +51,8 @@ class TrainConfig:
             (0 <= self.kd_weight <= 1, "kd_weight must be in [0, 1]"),
             (self.temperature > 0, "temperature must be > 0"),
             (self.val_samples >= 0, "val_samples must be >= 0"),
+            (self.max_train_samples is None or self.max_train_samples >= 1, "max_train_samples must be >= 1"),
+            (self.max_test_samples is None or self.max_test_samples >= 1, "max_test_samples must be >= 1"),
             (0 <= self.label_smoothing < 1, "label_smoothing must be in [0, 1)"),
         ]
         for ok, message in checks:
