@@ -47,7 +47,7 @@ def atomic_write(path: Path, write: Any) -> None:
 def save_checkpoint(path: Path, name: str, model: nn.Module, meta: dict[str, Any], half: bool = False) -> None:
     """Write ``model``'s weights; ``half`` stores float tensors as float16 (half the bytes, loads into fp32),
     except those float16 cannot hold (see ``fits_half``), which stay float32."""
-    state = model.state_dict()
+    state = {k: t.cpu() for k, t in model.state_dict().items()}  # a GPU-trained net loads anywhere
     if half:
         state = {k: t.half() if fits_half(t) else t for k, t in state.items()}
         meta = {**meta, "weights_dtype": "float16"}

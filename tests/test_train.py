@@ -112,6 +112,30 @@ def test_unwritable_output_fails_before_training(tmp_path):
     assert not (tmp_path / "w.pt").exists() and blocker.read_text() == "not a folder"
 
 
+@pytest.mark.skipif(torch.cuda.is_available(), reason="a GPU is here: test_training_on_cuda runs instead")
+def test_device_cuda_without_a_gpu_is_a_clear_error(tmp_path):
+    for device, message in (("cuda", "torch sees no CUDA GPU"), ("tpu", "expected cpu or cuda")):
+        with pytest.raises(EdgeflowError, match=message):
+            train("sep_res18_s3", tmp_path / "w.pt", data=DATA, config=TrainConfig(**SMALL), show_progress=False,
+                  device=device)
+    assert not (tmp_path / "w.pt").exists() and not (tmp_path / "w_run").exists()
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs an NVIDIA GPU and a CUDA torch (none on CI)")
+def test_training_on_cuda_learns_and_writes_files_that_load_on_the_cpu(tmp_path):
+    result = train("sep_res18_s3", tmp_path / "w.pt", data=DATA, config=TrainConfig(epochs=2, **SMALL),
+                   show_progress=False, device="cuda")
+    assert result.test_accuracy > 0.5
+    stored = read_checkpoint(tmp_path / "w.pt", "sep_res18_s3")["state_dict"]
+    assert {t.device.type for t in stored.values()} == {"cpu"}
+    net = create_model("sep_res18_s3")
+    meta = load_weights(net, tmp_path / "w.pt", "sep_res18_s3")
+    assert meta["device"] == torch.cuda.get_device_name(0) and meta["test_accuracy"] == result.test_accuracy
+    resumed = train("sep_res18_s3", tmp_path / "w.pt", data=DATA, config=TrainConfig(epochs=2, **SMALL),
+                    show_progress=False, device="cuda", resume=True)  # a finished run resumes to the same result
+    assert resumed.test_accuracy == result.test_accuracy
+
+
 def test_self_distillation_trains_every_exit(tmp_path):
     result = train("sd_vgg11_lite", tmp_path / "sd.pt", data=DATA,
                    config=TrainConfig(epochs=2, **SMALL), show_progress=False)

@@ -71,12 +71,16 @@ def check_cmd(
 
     profile = load_profile(name)
     if profile.extra.get("gpu"):
-        from edgeflow.devices.gpu import gpu_status
+        import torch
+
+        from edgeflow.devices.gpu import gpu_status, missing_ort_gpu
 
         ok, reason, providers = gpu_status()
         if not ok:
             raise EdgeflowError(f"device {profile.name} is unavailable: {reason}")
-        console.print(f"[green]{profile.name}: available[/green] — {reason}; onnxruntime {', '.join(providers)}")
+        console.print(f"[green]{profile.name}: available[/green] — {reason}; torch {torch.__version__} CUDA; "
+                      + (f"onnxruntime {', '.join(providers)}" if providers else
+                         f"[yellow]{missing_ort_gpu(providers)}[/yellow]"))
         return
     info = probe(make_transport(profile, accept_new_host_key=accept_new_host_key))
     console.print(f"[green]{profile.name}: reachable[/green] ({profile.transport}) — python {info['python']}, "
@@ -159,14 +163,14 @@ def _bench_gpu(name, profile, samples: int) -> None:
     from edgeflow.cards import get_card
     from edgeflow.cli.tables import console, parity_table
     from edgeflow.data import load_dataset, preprocess
-    from edgeflow.devices.gpu import gpu_runners, require_gpu
+    from edgeflow.devices.gpu import gpu_runners, missing_ort_gpu, require_gpu
     from edgeflow.errors import EdgeflowError, GateFailure
     from edgeflow.parity import check_parity
     from edgeflow.paths import export_dir
     from edgeflow.registry import create_model
     from edgeflow.runtimes.torch_runner import TorchRunner
 
-    require_gpu(profile.name)
+    missing = missing_ort_gpu(require_gpu(profile.name))
     onnx_path = export_dir() / name / "model.onnx"
     if not onnx_path.is_file():
         raise EdgeflowError(f"no {onnx_path}; run `edgeflow export {name}` first")
@@ -175,5 +179,7 @@ def _bench_gpu(name, profile, samples: int) -> None:
     report = check_parity(TorchRunner(create_model(name, pretrained=True)), gpu_runners(name, onnx_path, profile.name),
                           preprocess(test.images, card.mean, card.std), test.labels, gates=card.tolerances)
     console.print(parity_table(report, (), {}))
+    if missing:
+        console.print(f"[yellow]onnxruntime-cuda not run: {missing}[/yellow]")
     if not report:
         raise GateFailure("; ".join(report.failures()))

@@ -52,6 +52,8 @@ def train(
         help="Store the best checkpoint in float16 (half the file; its test accuracy is measured on those "
              "weights; tensors past float16's range stay float32). For nets whose fp32 file is too big to "
              "commit.")] = False,
+    device: Annotated[str, typer.Option(
+        help="cpu, or cuda (cuda:N) to train on an NVIDIA GPU; the files written are the same.")] = "cpu",
     force: Annotated[bool, typer.Option(help="Overwrite an existing checkpoint.")] = False,
     quiet: Annotated[bool, typer.Option(help="No progress bar or per-epoch lines.")] = False,
 ) -> None:
@@ -98,7 +100,7 @@ def train(
         console.print(f"recipe: {shown}")
     result = run_training(name, out, data=data, data_dir=data_dir, config=config, show_progress=not quiet,
                           run_dir=run_dir, resume=resume, init_checkpoint=from_checkpoint,
-                          half_weights=half_weights)
+                          half_weights=half_weights, device=device)
     if result.wall_s == 0.0:  # a non-zero rank under torchrun: rank 0 reports
         return
     exits = ""

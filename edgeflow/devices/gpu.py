@@ -1,6 +1,7 @@
-"""Desktop GPU: ONNX Runtime (CUDA / TensorRT execution providers) and PyTorch CUDA as runners.
+"""Desktop GPU: PyTorch CUDA and ONNX Runtime (CUDA / TensorRT execution providers) as runners.
 
 Never falls back to the CPU: without a usable GPU the profile is reported unavailable, with the reason.
+A CPU-only onnxruntime beside a CUDA torch leaves the PyTorch CUDA runner, and says what is missing.
 """
 
 from __future__ import annotations
@@ -9,17 +10,24 @@ from edgeflow.errors import EdgeflowError
 
 
 def gpu_status() -> tuple[bool, str, list[str]]:
-    """(usable, reason, ONNX Runtime GPU providers). Usable means torch sees CUDA and ORT has CUDA."""
+    """(usable, description or reason, ONNX Runtime GPU providers). Usable means torch sees CUDA."""
     import onnxruntime as ort
     import torch
 
     providers = [p for p in ort.get_available_providers() if p in ("TensorrtExecutionProvider", "CUDAExecutionProvider")]
     if not torch.cuda.is_available():
         return False, "torch.cuda.is_available() is False (no NVIDIA driver/GPU, or a CPU-only torch build)", providers
-    if "CUDAExecutionProvider" not in providers:
-        return False, ("onnxruntime has no CUDAExecutionProvider (install onnxruntime-gpu); available: "
-                       f"{', '.join(ort.get_available_providers())}"), providers
     return True, f"{torch.cuda.get_device_name(0)}", providers
+
+
+def missing_ort_gpu(providers: list[str]) -> str:
+    """Why no ONNX Runtime GPU runner runs, or '' when one does."""
+    if providers:
+        return ""
+    import onnxruntime as ort
+
+    return (f"onnxruntime {ort.__version__} has no CUDAExecutionProvider (install onnxruntime-gpu); available: "
+            f"{', '.join(ort.get_available_providers())}")
 
 
 def require_gpu(device: str) -> list[str]:

@@ -93,13 +93,15 @@ def evaluate(model: nn.Module, x: np.ndarray, y: np.ndarray, batch_size: int = 5
 
 
 def exit_accuracies(view: AllExits, x: torch.Tensor, y: torch.Tensor, batch_size: int = 500) -> list[float]:
-    """Top-1 accuracy of every exit (one entry for ordinary nets)."""
+    """Top-1 accuracy of every exit (one entry for ordinary nets), run on the device ``view`` is on."""
     view.eval()
+    device = next(view.parameters()).device
     correct: np.ndarray | None = None
     with torch.inference_mode():
         for i in range(0, len(x), batch_size):
-            logits, _ = view(x[i:i + batch_size].contiguous(memory_format=torch.channels_last))
-            hits = np.array([int((out.argmax(1) == y[i:i + batch_size]).sum()) for out in logits])
+            logits, _ = view(x[i:i + batch_size].to(device).contiguous(memory_format=torch.channels_last))
+            labels = y[i:i + batch_size].to(device)
+            hits = np.array([int((out.argmax(1) == labels).sum()) for out in logits])
             correct = hits if correct is None else correct + hits
     assert correct is not None
     return [float(c) / len(x) for c in correct]
@@ -153,6 +155,31 @@ def _load_data(card: ModelCard, data: str, data_dir: Path | None, config: TrainC
             "train_sha256": train_set.sha256()}
 
 
+def resolve_device(device: str, world: ddp.World) -> torch.device:
+    """``cpu`` or ``cuda[:N]``; a GPU that is not there is a clear error, never a silent CPU run."""
+    try:
+        dev = torch.device(device)
+    except RuntimeError as e:
+        raise EdgeflowError(f"--device {device!r}: expected cpu or cuda (cuda:N for another GPU)") from e
+    if dev.type not in ("cpu", "cuda"):
+        raise EdgeflowError(f"--device {device!r}: expected cpu or cuda (cuda:N for another GPU)")
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise EdgeflowError(f"--device {device}: torch sees no CUDA GPU (no NVIDIA driver/GPU, or a CPU-only "
+                                f"torch {torch.__version__}); train on --device cpu")
+        if world.distributed:
+            raise EdgeflowError("--device cuda trains in one process; torchrun runs are CPU-only (gloo)")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise EdgeflowError(f"--device {device}: only {torch.cuda.device_count()} GPU(s) visible")
+        # deterministic cuBLAS needs a fixed workspace, set before its first call
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    return dev
+
+
+def _device_name(dev: torch.device) -> str:
+    return torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu"
+
+
 def _load_teacher(config: TrainConfig, card: ModelCard) -> nn.Module | None:
     if not config.teacher:
         return None
@@ -199,22 +226,24 @@ def _command_line() -> str:
 
 def train(name: str, out: Path, *, data: str = "fashion-mnist", data_dir: Path | None = None,
           config: TrainConfig = TrainConfig(), show_progress: bool = True, run_dir: Path | None = None,
-          resume: bool = False, init_checkpoint: Path | None = None, half_weights: bool = False) -> TrainResult:
+          resume: bool = False, init_checkpoint: Path | None = None, half_weights: bool = False,
+          device: str = "cpu") -> TrainResult:
     """Train ``name`` on ``data``: best weights to ``out``, state/metrics/curve to ``run_dir``.
 
     ``half_weights`` stores the final checkpoint in float16; its test accuracy is measured on those weights.
+    ``device`` is ``cpu`` or ``cuda``; files are written the same either way and load on any machine.
     """
     world = ddp.join_world()
     try:
         return _train(name, out, data, data_dir, config, show_progress, run_dir or default_run_dir(out),
-                      resume, init_checkpoint, half_weights, world)
+                      resume, init_checkpoint, half_weights, world, resolve_device(device, world))
     finally:
         ddp.leave_world(world)
 
 
 def _train(name: str, out: Path, data: str, data_dir: Path | None, config: TrainConfig, show_progress: bool,
            run_dir: Path, resume: bool, init_checkpoint: Path | None, half_weights: bool,
-           world: ddp.World) -> TrainResult:
+           world: ddp.World, dev: torch.device) -> TrainResult:
     card = get_card(name)
     state = load_state(run_dir / STATE_FILE, name, data) if resume else None
     if state is not None:
@@ -228,6 +257,8 @@ def _train(name: str, out: Path, data: str, data_dir: Path | None, config: Train
         raise EdgeflowError(f"training state in {run_dir} was made with other training images; start afresh "
                             "without --resume")
     teacher = _load_teacher(config, card)
+    if teacher is not None:
+        teacher = teacher.to(dev)
 
     torch.manual_seed(config.seed)
     torch.use_deterministic_algorithms(True, warn_only=True)
@@ -245,7 +276,7 @@ def _train(name: str, out: Path, data: str, data_dir: Path | None, config: Train
             raise EdgeflowError("--qat fine-tunes trained weights: pass --from CHECKPOINT")
         qat_handle = prepare_qat(net, splits["train"].x[:512])
     # channels_last makes CPU depthwise convs ~1.5x faster to train; weights are saved layout-free.
-    view = view.to(memory_format=torch.channels_last)
+    view = view.to(dev, memory_format=torch.channels_last)
     model = ddp.wrap(view, world)
     params = [p for p in view.parameters() if p.requires_grad]
     if config.optimizer == "adamw":
@@ -258,6 +289,8 @@ def _train(name: str, out: Path, data: str, data_dir: Path | None, config: Train
         net.load_state_dict(state["weights"])
         opt.load_state_dict(state["optimizer"])
         torch.set_rng_state(state["torch_rng"])
+        if dev.type == "cuda" and "cuda_rng" in state:  # dropout on the GPU draws from its own generator
+            torch.cuda.set_rng_state(state["cuda_rng"], dev)
         prog = _Progress(**state["progress"])
 
     train_split, val_split = splits["train"], splits["val"]
@@ -275,7 +308,8 @@ def _train(name: str, out: Path, data: str, data_dir: Path | None, config: Train
         save_state(run_dir / STATE_FILE, {
             "model": name, "dataset": data, "train_sha256": splits["train_sha256"], "config": config.as_dict(),
             "weights": net.state_dict(), "optimizer": opt.state_dict(), "torch_rng": torch.get_rng_state(),
-            "progress": dict(prog.__dict__)})
+            "progress": dict(prog.__dict__),
+            **({"cuda_rng": torch.cuda.get_rng_state(dev)} if dev.type == "cuda" else {})})
 
     def save_weights(meta: dict[str, Any]) -> None:
         weights = net if qat_handle is None else qat_handle.plain_copy()
@@ -285,7 +319,7 @@ def _train(name: str, out: Path, data: str, data_dir: Path | None, config: Train
         return {"dataset": data, "train_samples": len(train_split.x),
                 "val_samples": 0 if val_split is None else len(val_split.x), "epochs": config.epochs,
                 "config": config.as_dict(), "augment": augment, "world_size": world.size,
-                "torch": str(torch.__version__), "command": _command_line()}
+                "torch": str(torch.__version__), "device": _device_name(dev), "command": _command_line()}
 
     interactive = world.is_main and show_progress
     with progress_bar(interactive) as bar, _stop_on_sigint(not world.distributed) as flag:
@@ -300,8 +334,9 @@ def _train(name: str, out: Path, data: str, data_dir: Path | None, config: Train
             for b in range(prog.batches_done, steps_per_epoch):
                 idx = order[b * local_batch:(b + 1) * local_batch]
                 gen = torch.Generator().manual_seed(config.seed * 1_000_003 + epoch * 10_007 + b)
-                xb = augment_batch(train_split.x[idx], augment, gen).contiguous(memory_format=torch.channels_last)
-                yb = train_split.y[idx]
+                xb = augment_batch(train_split.x[idx], augment, gen).to(dev).contiguous(
+                    memory_format=torch.channels_last)
+                yb = train_split.y[idx].to(dev)
                 step = epoch * steps_per_epoch + b
                 for g in opt.param_groups:
                     g["lr"] = lr_at(step, total, warmup, config)
@@ -364,7 +399,7 @@ def _train(name: str, out: Path, data: str, data_dir: Path | None, config: Train
     if half_weights:
         round_to_half(best)
     test = splits["test"]
-    accs = exit_accuracies(AllExits(best).to(memory_format=torch.channels_last), test.x, test.y)
+    accs = exit_accuracies(AllExits(best).to(dev, memory_format=torch.channels_last), test.x, test.y)
     wall = time.perf_counter() - started
     meta.update({"test_accuracy": accs[-1], "test_exit_accuracies": accs, "test_samples": len(test.x),
                  "wall_s": round(wall, 1)})
