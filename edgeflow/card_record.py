@@ -9,6 +9,8 @@ comments and layout survive; only the lines this module owns are replaced.
 from __future__ import annotations
 
 import json
+import os
+import platform
 import re
 from pathlib import Path
 from typing import Any
@@ -53,9 +55,18 @@ def trained_section(name: str, meta: dict[str, Any], hardware: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def record(name: str, parity_json: Path | None, hardware: str) -> Path:
+def default_hardware(meta: dict[str, Any]) -> str:
+    """The GPU a ``--device cuda`` run names in its metadata, else this machine's CPU."""
+    device = meta.get("device", "cpu")
+    if device != "cpu":
+        return device
+    return f"{os.cpu_count()}-core {platform.machine()} CPU"
+
+
+def record(name: str, parity_json: Path | None, hardware: str | None = None) -> Path:
     """Rewrite models/NAME/card.toml with the record of models/NAME/weights.pt (and its int8 export)."""
     meta = read_checkpoint(default_checkpoint(name), name)["meta"]
+    hardware = hardware or default_hardware(meta)
     missing = [k for k in ("command", "epochs", "best_epoch", "wall_s", "test_accuracy") if k not in meta]
     if missing:
         raise EdgeflowError(f"{default_checkpoint(name)} lacks {', '.join(missing)}: not written by `edgeflow train`")

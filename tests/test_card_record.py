@@ -51,3 +51,15 @@ def test_record_refuses_another_nets_parity_report(home):
     with pytest.raises(EdgeflowError, match="parity report of 'sep_res18_s3'"):
         record("vgg10", _parity(home / "parity.json", "sep_res18_s3", 0.9), "test box")
     assert (home / "models" / "vgg10" / "card.toml").read_text() == before
+
+
+def test_record_names_the_gpu_a_cuda_run_trained_on(home):
+    gpu_meta = {**META, "device": "NVIDIA H100 80GB HBM3"}
+    save_checkpoint(home / "models" / "vgg10" / "weights.pt", "vgg10", create_model("vgg10"), gpu_meta)
+    record("vgg10", None)
+    text = (home / "models" / "vgg10" / "card.toml").read_text()
+    assert "wall_min = 10.0  # NVIDIA H100 80GB HBM3\n" in text
+    save_checkpoint(home / "models" / "vgg10" / "weights.pt", "vgg10", create_model("vgg10"), META)  # a CPU run
+    record("vgg10", None)
+    text = (home / "models" / "vgg10" / "card.toml").read_text()
+    assert "wall_min = 10.0  # " in text and "H100" not in text and " CPU\n" in text

@@ -112,7 +112,8 @@ def record_cmd(
     parity: Annotated[Path | None, typer.Option(
         help="parity.json of `edgeflow export NAME --int8 --data fashion-mnist`: its TFLite int8 accuracy.")] = None,
     hardware: Annotated[str | None, typer.Option(
-        help="Where it trained, for the wall time's comment [default: this machine's cores and CPU type].")] = None,
+        help="Where it trained, for the wall time's comment [default: the GPU the checkpoint names, else this "
+             "machine's cores and CPU type].")] = None,
 ) -> None:
     """Write how models/NAME/weights.pt was made ([trained]) and its accuracies into the card; refresh its README."""
     from edgeflow.card_record import record
@@ -120,11 +121,6 @@ def record_cmd(
     from edgeflow.registry import check_model_name
 
     check_model_name(name)
-    if hardware is None:
-        import os
-        import platform
-
-        hardware = f"{os.cpu_count()}-core {platform.machine()} CPU"
     card = record(name, parity, hardware)
     write_readme(name)
     typer.echo(f"recorded {_rel(card)}; wrote {_rel(readme_path(name))}")
