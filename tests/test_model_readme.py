@@ -18,12 +18,12 @@ def test_committed_readme_is_current(name):
 
 
 def test_readme_content():
-    trained, untrained = render_readme("sep_res18_s3"), render_readme("cresnet50")
+    trained, untrained = render_readme("sep_res18_s3"), render_readme("resnet50")
     assert "282,043" in trained and "edgeflow train sep_res18_s3" in trained and "93.72 %" in trained
     assert "| params vs cov_res18_s3 | 58.33 % |" in trained
     assert "| not trained yet |" in untrained and "Not trained yet." in untrained
-    assert "edgeflow train cresnet50" in untrained
-    assert "| params | 4.08 M | 4.08 M | +0.00 M | as the paper |" in untrained
+    assert "edgeflow train resnet50" in untrained
+    assert "| params | 4.08 M | 4.08 M | +0.00 M | as the paper |" in render_readme("cresnet50")
 
 
 @pytest.fixture
