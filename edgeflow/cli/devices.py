@@ -116,7 +116,7 @@ def bench(
     check_model_name(name)
     profile = load_profile(device)
     if profile.extra.get("gpu"):
-        _bench_gpu(name, profile, samples)
+        _bench_gpu(name, profile, samples, json_out)
         return
     try:
         thread_list = [int(t) for t in threads.split(",") if t.strip()] or list(profile.threads)
@@ -158,7 +158,7 @@ def bench(
         raise GateFailure("; ".join(failures + run.incomplete))
 
 
-def _bench_gpu(name, profile, samples: int) -> None:
+def _bench_gpu(name, profile, samples: int, json_out: bool) -> None:
     """Desktop GPU: parity of PyTorch CUDA and ONNX Runtime CUDA/TensorRT against PyTorch CPU."""
     from edgeflow.cards import get_card
     from edgeflow.cli.tables import console, parity_table
@@ -178,8 +178,11 @@ def _bench_gpu(name, profile, samples: int) -> None:
     test = load_dataset("fashion-mnist-embedded", "test").subset(samples)
     report = check_parity(TorchRunner(create_model(name, pretrained=True)), gpu_runners(name, onnx_path, profile.name),
                           preprocess(test.images, card.mean, card.std), test.labels, gates=card.tolerances)
-    console.print(parity_table(report, (), {}))
-    if missing:
-        console.print(f"[yellow]onnxruntime-cuda not run: {missing}[/yellow]")
+    if json_out:
+        typer.echo(json.dumps({**report.to_dict(), "onnxruntime_cuda_not_run": missing or None}, indent=2))
+    else:
+        console.print(parity_table(report, (), {}))
+        if missing:
+            console.print(f"[yellow]onnxruntime-cuda not run: {missing}[/yellow]")
     if not report:
         raise GateFailure("; ".join(report.failures()))
