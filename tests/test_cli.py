@@ -3,6 +3,7 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
 from edgeflow.cards import get_card
 from edgeflow.checkpoint import save_checkpoint
@@ -70,6 +71,13 @@ def test_train_refuses_to_overwrite(tmp_path):
     before = out.read_bytes()
     r = edgeflow("train", "sep_res18_s3", "--out", str(out))
     assert r.returncode == 2 and "--force" in r.stderr and out.read_bytes() == before
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="a GPU is here: --device cuda would train")
+def test_train_on_a_missing_gpu_is_one_message_before_anything_runs(tmp_path):
+    r = edgeflow("train", "sep_res18_s3", "--device", "cuda", "--out", str(tmp_path / "w.pt"))
+    assert r.returncode == 2 and "torch sees no CUDA GPU" in r.stderr and "Traceback" not in r.stderr
+    assert "recipe:" not in r.stdout and not list(tmp_path.iterdir())
 
 
 def test_unwritable_output_location(tmp_path):

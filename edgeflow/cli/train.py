@@ -68,7 +68,8 @@ def train(
     from edgeflow.cli.tables import console
     from edgeflow.errors import EdgeflowError
     from edgeflow.registry import check_model_name
-    from edgeflow.training.loop import default_run_dir
+    from edgeflow.training.distributed import World
+    from edgeflow.training.loop import default_run_dir, resolve_device
     from edgeflow.training.loop import train as run_training
     from edgeflow.training.recipe import recipe_from_card
 
@@ -94,6 +95,7 @@ def train(
     if teacher is not None:
         check_model_name(teacher)
     config = recipe_from_card(get_card(name).train, flags)
+    resolve_device(device, World())  # a missing GPU is reported before the recipe is printed
     run_dir = run_dir or default_run_dir(out)
     if not quiet and not resume:
         shown = ", ".join(f"{k}={v}" for k, v in config.as_dict().items() if v is not None and v is not False)
