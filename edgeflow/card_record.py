@@ -77,7 +77,8 @@ def record(name: str, parity_json: Path | None, hardware: str | None = None) -> 
                         f"# edgeflow export {name} --int8 --data {meta['dataset']} (parity.json)")
     path = model_dir(name) / "card.toml"
     text = path.read_text()
-    text = re.sub(r"(?ms)^\[trained\].*?(?=^\[)", "", text)  # drop an older record
+    # drop an older record, and the note of why there were no weights ([not_committed]): now there are
+    text = re.sub(r"(?ms)^\[(?:trained|not_committed)\].*?(?=^\[)", "", text)
     owned = "|".join(line.split(" = ")[0] for line in measured)  # a line not rewritten here stays
     text = re.sub(rf"(?m)^(?:{owned}) = .*\n", "", text)
     if "\n[measured]\n" not in text:

@@ -42,6 +42,8 @@ class ModelCard:
     measured: dict[str, Any] = field(default_factory=dict)
     train: dict[str, Any] = field(default_factory=dict)  # the recipe (keys of training.recipe.TrainConfig)
     trained: dict[str, Any] = field(default_factory=dict)  # how the committed weights were made
+    # why a net has no committed weights, the command that makes them, and what an uncommitted run measured
+    not_committed: dict[str, Any] = field(default_factory=dict)
 
     @property
     def input_shape(self) -> tuple[int, int, int, int]:
@@ -87,6 +89,7 @@ def get_card(name: str) -> ModelCard:
             measured=raw.get("measured", {}),
             train=raw.get("train", {}),
             trained=raw.get("trained", {}),
+            not_committed=raw.get("not_committed", {}),
         )
     except (KeyError, TypeError, ValueError) as e:
         raise EdgeflowError(f"card {path} is missing or has a bad field: {e}") from e

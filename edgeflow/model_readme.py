@@ -47,7 +47,7 @@ def render_readme(name: str) -> str:
         f"| MFLOPs per image | {stats.flops / 1e6:.2f} |",
         f"| TFLite fp32 | {_kb(m.get('tflite_fp32_kb'))} |",
         f"| TFLite int8 (full integer) | {_kb(m.get('tflite_int8_kb'))} |",
-        f"| top-1 on the test split (PyTorch fp32) | {_accuracy(name, m)} |",
+        f"| top-1 on the test split (PyTorch fp32) | {_accuracy(name, card)} |",
         "",
         *_train_lines(name, card),
         *_claim_lines(claim_rows(card)),
@@ -87,22 +87,39 @@ def _kb(value: object) -> str:
     return "not measured" if value is None else f"{float(value):,.1f} KB"
 
 
-def _accuracy(name: str, measured: dict) -> str:
-    acc = measured.get("test_accuracy_pct")
-    if acc is None:
+def _accuracy(name: str, card: ModelCard) -> str:
+    measured, elsewhere = card.measured, card.not_committed
+    if measured.get("test_accuracy_pct") is None and elsewhere.get("test_accuracy_pct") is not None:
+        return _pct_pair(elsewhere) + ", weights not committed (see Training)"
+    if measured.get("test_accuracy_pct") is None:
         return "trained; not yet recorded in the card" if default_checkpoint(name).is_file() else "not trained yet"
-    int8 = measured.get("tflite_int8_accuracy_pct")
-    return f"{acc:.2f} %" + ("" if int8 is None else f" (TFLite int8: {int8:.2f} %)")
+    return _pct_pair(measured)
+
+
+def _pct_pair(record: dict) -> str:
+    int8 = record.get("tflite_int8_accuracy_pct")
+    return f"{record['test_accuracy_pct']:.2f} %" + ("" if int8 is None else f" (TFLite int8: {int8:.2f} %)")
+
+
+def _run_facts(record: dict) -> list[str]:
+    return [f for f in (f"{record['epochs']} epochs" if "epochs" in record else "",
+                        f"best epoch {record['best_epoch']}" if "best_epoch" in record else "",
+                        f"{record['wall_min']} min wall" if "wall_min" in record else "",
+                        record.get("trained_on", ""), record.get("dataset", "")) if f]
 
 
 def _train_lines(name: str, card: ModelCard) -> list[str]:
-    done = card.trained
+    done, elsewhere = card.trained, card.not_committed
     if done.get("command"):
-        facts = [f"{done['epochs']} epochs" if "epochs" in done else "",
-                 f"{done['wall_min']} min wall" if "wall_min" in done else "", done.get("dataset", "")]
         lines = ["`weights.pt` was trained with", "", "```", done["command"], "```", ""]
-        if any(facts):
-            lines += [f"({'; '.join(f for f in facts if f)})", ""]
+        if facts := _run_facts(done):
+            lines += [f"({'; '.join(facts)})", ""]
+    elif elsewhere.get("command"):
+        lines = [f"No weights are committed: {elsewhere['reason']}. This command makes them:", "",
+                 "```", elsewhere["command"], "```", ""]
+        if elsewhere.get("test_accuracy_pct") is not None:
+            lines += [f"An earlier run of it ({'; '.join(_run_facts(elsewhere))}) reached {_pct_pair(elsewhere)} "
+                      "on the test split; its weights were measured, then left out.", ""]
     else:
         status = "" if default_checkpoint(name).is_file() else "Not trained yet. "
         lines = [f"{status}`edgeflow train` uses the recipe in the card's `[train]` section:", "",

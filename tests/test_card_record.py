@@ -63,3 +63,15 @@ def test_record_names_the_gpu_a_cuda_run_trained_on(home):
     record("vgg10", None)
     text = (home / "models" / "vgg10" / "card.toml").read_text()
     assert "wall_min = 10.0  # " in text and "H100" not in text and " CPU\n" in text
+
+
+def test_record_of_new_weights_drops_the_not_committed_note(tmp_path, monkeypatch):
+    shutil.copytree(model_dir("googlenet"), tmp_path / "models" / "googlenet")
+    monkeypatch.setenv("EDGEFLOW_HOME", str(tmp_path))
+    assert get_card("googlenet").not_committed  # the committed card: weights left out
+    meta = {**META, "command": "edgeflow train googlenet --data fashion-mnist --device cuda --epochs 11"}
+    save_checkpoint(tmp_path / "models" / "googlenet" / "weights.pt", "googlenet", create_model("googlenet"), meta)
+    record("googlenet", None, "test box")
+    card = get_card("googlenet")
+    assert not card.not_committed and card.trained["command"] == meta["command"]
+    assert card.measured["test_accuracy_pct"] == 91.23 and card.train["epochs"] == 15

@@ -47,3 +47,15 @@ def test_every_card_has_a_valid_training_recipe(name):
     config = recipe_from_card(card.train)
     assert card.train, f"{name} has no [train] recipe"
     assert config.epochs >= 1 and config.lr > 0
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_a_net_without_committed_weights_says_why_and_how_to_make_them(name):
+    card = get_card(name)
+    if default_checkpoint(name).is_file():
+        assert not card.not_committed, f"{name} has weights.pt: drop its [not_committed] section"
+        return
+    assert card.not_committed.get("reason"), f"{name} has no weights.pt and no [not_committed] reason"
+    assert card.not_committed["command"].startswith(f"edgeflow train {name} ")
+    if "test_accuracy_pct" in card.not_committed:  # an uncommitted run was measured: say how
+        assert {"epochs", "wall_min", "trained_on"} <= set(card.not_committed)

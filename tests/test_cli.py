@@ -1,4 +1,5 @@
 import json
+import os
 import subprocess
 import sys
 
@@ -60,7 +61,13 @@ def test_models_list_and_info():
     assert r.returncode == 0 and "sep_res18_s3" in r.stdout and "282,043" in r.stdout and "int8 KB" in r.stdout
     r = edgeflow("models", "list", "sep_res18_s3", "--json")
     (row,) = json.loads(r.stdout)
-    assert row["int8_kb"] == get_card("sep_res18_s3").measured["tflite_int8_kb"]
+    assert row["int8_kb"] == get_card("sep_res18_s3").measured["tflite_int8_kb"] and row["weights_committed"]
+    r = edgeflow("models", "list", "googlenet", "--json")  # trained once, weights left out of the repo
+    (row,) = json.loads(r.stdout)
+    assert not row["weights_committed"] and row["test_accuracy_pct"] == get_card("googlenet").not_committed[
+        "test_accuracy_pct"]
+    r = edgeflow("models", "list", "g*", env={**os.environ, "COLUMNS": "200"})
+    assert f"{row['test_accuracy_pct']:.2f} *" in r.stdout and "* weights not committed" in r.stdout
     r = edgeflow("models", "info", "sep_res18_s3", "--json")
     assert r.returncode == 0 and '"params": 282043' in r.stdout
 

@@ -21,8 +21,11 @@ def test_readme_content():
     trained, untrained = render_readme("sep_res18_s3"), render_readme("resnet50")
     assert "282,043" in trained and "edgeflow train sep_res18_s3" in trained and "93.72 %" in trained
     assert "| params vs cov_res18_s3 | 58.33 % |" in trained
-    assert "| not trained yet |" in untrained and "Not trained yet." in untrained
-    assert "edgeflow train resnet50" in untrained
+    assert "| not trained yet |" in untrained and "No weights are committed: its float16 checkpoint" in untrained
+    assert "edgeflow train resnet50 --data fashion-mnist --device cuda" in untrained
+    left_out = render_readme("googlenet")  # trained once on a GPU, its weights over the size limit
+    assert "| 94.25 % (TFLite int8: 94.22 %), weights not committed (see Training) |" in left_out
+    assert "An earlier run of it (11 epochs; best epoch 9; 6.5 min wall;" in left_out
     assert "| params | 4.08 M | 4.08 M | +0.00 M | as the paper |" in render_readme("cresnet50")
 
 

@@ -28,20 +28,29 @@ def list_cmd(
     for name in list_models(pattern):
         card, stats = get_card(name), net_stats(name)
         claims = "; ".join(_claim_text(c) for c in claim_rows(card))
-        acc = card.measured.get("test_accuracy_pct")
+        committed = not card.not_committed  # else the accuracy, if any, is of weights left out of the repo
+        acc = card.measured.get("test_accuracy_pct", card.not_committed.get("test_accuracy_pct"))
         rows.append({"name": name, "family": card.family, "params": stats.params, "mflops": stats.flops / 1e6,
-                     "int8_kb": card.measured.get("tflite_int8_kb"), "test_accuracy_pct": acc, "claims": claims})
+                     "int8_kb": card.measured.get("tflite_int8_kb"), "test_accuracy_pct": acc,
+                     "weights_committed": committed, "claims": claims})
     if json_out:
         typer.echo(json.dumps(rows, indent=2))
         return
-    t = Table(title="edgeflow models (FLOPs per image at the card's input size)")
+    left_out = any(not r["weights_committed"] for r in rows)
+    t = Table(title="edgeflow models (FLOPs per image at the card's input size)",
+              caption="* weights not committed: the net's README says why and how to train them" if left_out else None)
     for col in ("name", "family", "params", "MFLOPs", "int8 KB", "top-1 %", "paper vs ours"):
         t.add_column(col, justify="right" if col in ("params", "MFLOPs", "int8 KB", "top-1 %") else "left")
     for r in rows:
         t.add_row(r["name"], r["family"], f"{r['params']:,}", f"{r['mflops']:.1f}",
                   "-" if r["int8_kb"] is None else f"{r['int8_kb']:.0f}",
-                  "-" if r["test_accuracy_pct"] is None else f"{r['test_accuracy_pct']:.2f}", r["claims"])
+                  _top1_text(r), r["claims"])
     console.print(t)
+
+
+def _top1_text(row: dict) -> str:
+    acc = "-" if row["test_accuracy_pct"] is None else f"{row['test_accuracy_pct']:.2f}"
+    return acc if row["weights_committed"] else f"{acc} *"
 
 
 @app.command("info")
