@@ -91,3 +91,11 @@ def test_unwritable_output_location(tmp_path):
     (tmp_path / "file").write_text("x")
     r = edgeflow("export", "sep_res18_s3", "--random-init", "--out", str(tmp_path / "file" / "out"))
     assert r.returncode == 2 and "cannot create" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_help_prints_the_defaults_written_in_brackets():
+    """Help texts say "[default: ...]"; a markup parser would swallow the brackets and what is inside."""
+    r = edgeflow("export", "--help", env={**os.environ, "COLUMNS": "200"})
+    assert r.returncode == 0 and "[default: models/NAME/weights.pt]" in r.stdout
+    r = edgeflow("train", "--help", env={**os.environ, "COLUMNS": "200"})
+    assert "Training epochs [default: the card's]" in r.stdout

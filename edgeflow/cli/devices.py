@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-app = typer.Typer(help="Device profiles (devices/*.toml): list them, check one is reachable.", no_args_is_help=True)
+app = typer.Typer(help="Device profiles (devices/*.toml): list them, check one is reachable.", no_args_is_help=True,
+                  rich_markup_mode=None)  # "[default: ...]" in help texts is text, not markup
 
 
 @app.command("list")

@@ -16,7 +16,8 @@ from edgeflow.cli import train as train_cmd
 
 cli = typer.Typer(
     help="Export PyTorch image classifiers to ONNX/TFLite, quantize them, and prove they still work.",
-    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+    rich_markup_mode=None)  # help texts say "[default: ...]": print brackets, do not parse them as markup
 cli.add_typer(models_cmd.app, name="models")
 cli.add_typer(devices_cmd.app, name="devices")
 cli.command("bench")(devices_cmd.bench)

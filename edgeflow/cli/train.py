@@ -15,18 +15,18 @@ def train(
     data: Annotated[str, typer.Option(help="Dataset: fashion-mnist, fashion-mnist-embedded, mnist, cifar10, "
                                            "cifar100, svhn, or an ImageFolder path.")] = "fashion-mnist",
     data_dir: Annotated[Optional[Path], typer.Option(help="Folder holding the dataset files.")] = None,
-    epochs: Annotated[Optional[int], typer.Option(min=1, help="Training epochs [card].")] = None,
-    batch_size: Annotated[Optional[int], typer.Option(min=1, help="Global batch size [card].")] = None,
-    optimizer: Annotated[Optional[str], typer.Option(help="sgd or adamw [card].")] = None,
-    lr: Annotated[Optional[float], typer.Option(help="Peak learning rate [card].")] = None,
-    weight_decay: Annotated[Optional[float], typer.Option(help="[card]")] = None,
-    warmup_epochs: Annotated[Optional[float], typer.Option(help="Linear warm-up before cosine [card].")] = None,
-    label_smoothing: Annotated[Optional[float], typer.Option(help="[card]")] = None,
+    epochs: Annotated[Optional[int], typer.Option(min=1, help="Training epochs [default: the card's].")] = None,
+    batch_size: Annotated[Optional[int], typer.Option(min=1, help="Global batch size [default: the card's].")] = None,
+    optimizer: Annotated[Optional[str], typer.Option(help="sgd or adamw [default: the card's].")] = None,
+    lr: Annotated[Optional[float], typer.Option(help="Peak learning rate [default: the card's].")] = None,
+    weight_decay: Annotated[Optional[float], typer.Option(help="[default: the card's]")] = None,
+    warmup_epochs: Annotated[Optional[float], typer.Option(help="Linear warm-up before cosine [default: the card's].")] = None,
+    label_smoothing: Annotated[Optional[float], typer.Option(help="[default: the card's]")] = None,
     augment: Annotated[Optional[str], typer.Option(
-        help="auto, none, crop, flip, crop+flip; auto = none for (Fashion-)MNIST, crop+flip for CIFAR [card].")] = None,
+        help="auto, none, crop, flip, crop+flip; auto = none for (Fashion-)MNIST, crop+flip for CIFAR [default: the card's].")] = None,
     val_samples: Annotated[Optional[int], typer.Option(
-        min=0, help="Training images held out to pick the best epoch; 0 keeps the last epoch [card].")] = None,
-    seed: Annotated[Optional[int], typer.Option(help="Seed of weights, shuffle and augmentation [card].")] = None,
+        min=0, help="Training images held out to pick the best epoch; 0 keeps the last epoch [default: the card's].")] = None,
+    seed: Annotated[Optional[int], typer.Option(help="Seed of weights, shuffle and augmentation [default: the card's].")] = None,
     max_train_samples: Annotated[Optional[int], typer.Option(
         min=1, help="Use only the first N training images.")] = None,
     max_test_samples: Annotated[Optional[int], typer.Option(
@@ -35,10 +35,10 @@ def train(
         help="Distil from this trained net (its models/NAME/weights.pt), e.g. cov_res18_s3.")] = None,
     teacher_checkpoint: Annotated[Optional[Path], typer.Option(help="The teacher's weights file.")] = None,
     kd_weight: Annotated[Optional[float], typer.Option(
-        help="Distillation weight alpha: (1-alpha) CE + alpha T^2 KL, for --teacher and multi-exit nets [card].")] = None,
-    temperature: Annotated[Optional[float], typer.Option(help="Distillation temperature T [card].")] = None,
+        help="Distillation weight alpha: (1-alpha) CE + alpha T^2 KL, for --teacher and multi-exit nets [default: the card's].")] = None,
+    temperature: Annotated[Optional[float], typer.Option(help="Distillation temperature T [default: the card's].")] = None,
     hint_weight: Annotated[Optional[float], typer.Option(
-        help="Self-distillation feature-hint L2 weight (multi-exit nets) [card].")] = None,
+        help="Self-distillation feature-hint L2 weight (multi-exit nets) [default: the card's].")] = None,
     qat: Annotated[bool, typer.Option(
         help="Quantization-aware fine-tuning (fake-quantized weights and activations) from --from.")] = False,
     from_checkpoint: Annotated[Optional[Path], typer.Option(
