@@ -102,7 +102,7 @@ def _pct_pair(record: dict) -> str:
 
 
 def _run_facts(record: dict) -> list[str]:
-    return [f for f in (f"{record['epochs']} epochs" if "epochs" in record else "",
+    return [f for f in (f"{record['epochs']} epoch{'s' * (record.get('epochs') != 1)}" if "epochs" in record else "",
                         f"best epoch {record['best_epoch']}" if "best_epoch" in record else "",
                         f"{record['wall_min']} min wall" if "wall_min" in record else "",
                         record.get("trained_on", ""), record.get("dataset", "")) if f]
@@ -118,7 +118,10 @@ def _train_lines(name: str, card: ModelCard) -> list[str]:
         lines = [f"No weights are committed: {elsewhere['reason']}. This command makes them:", "",
                  "```", elsewhere["command"], "```", ""]
         if elsewhere.get("test_accuracy_pct") is not None:
-            lines += [f"An earlier run of it ({'; '.join(_run_facts(elsewhere))}) reached {_pct_pair(elsewhere)} "
+            # run_command: the measured run differed from the command above (e.g. a short CPU run)
+            run = (f"A run of `{elsewhere['run_command']}`" if elsewhere.get("run_command")
+                   else "An earlier run of it")
+            lines += [f"{run} ({'; '.join(_run_facts(elsewhere))}) reached {_pct_pair(elsewhere)} "
                       "on the test split; its weights were measured, then left out.", ""]
     else:
         status = "" if default_checkpoint(name).is_file() else "Not trained yet. "

@@ -59,3 +59,4 @@ def test_a_net_without_committed_weights_says_why_and_how_to_make_them(name):
     assert card.not_committed["command"].startswith(f"edgeflow train {name} ")
     if "test_accuracy_pct" in card.not_committed:  # an uncommitted run was measured: say how
         assert {"epochs", "wall_min", "trained_on"} <= set(card.not_committed)
+        assert card.not_committed.get("run_command", f"edgeflow train {name} ").startswith(f"edgeflow train {name} ")

@@ -1,3 +1,4 @@
+import re
 import shutil
 import subprocess
 import sys
@@ -18,11 +19,14 @@ def test_committed_readme_is_current(name):
 
 
 def test_readme_content():
-    trained, untrained = render_readme("sep_res18_s3"), render_readme("resnet50")
+    trained, short_run = render_readme("sep_res18_s3"), render_readme("resnet50")
     assert "282,043" in trained and "edgeflow train sep_res18_s3" in trained and "93.72 %" in trained
     assert "| params vs cov_res18_s3 | 58.33 % |" in trained
-    assert "| not trained yet |" in untrained and "No weights are committed: its float16 checkpoint" in untrained
-    assert "edgeflow train resnet50 --data fashion-mnist --device cuda" in untrained
+    # resnet50: the documented (GPU) command, and a different, measured one-epoch CPU run
+    assert "No weights are committed: its float16 checkpoint" in short_run
+    assert "edgeflow train resnet50 --data fashion-mnist --device cuda" in short_run
+    assert "A run of `edgeflow train resnet50 --data fashion-mnist --epochs 1 " in short_run
+    assert "(1 epoch; 55.7 min wall;" in short_run and "| 86.10 % (TFLite int8: 85.50 %), weights not" in short_run
     left_out = render_readme("googlenet")  # trained once on a GPU, its weights over the size limit
     assert "| 94.25 % (TFLite int8: 94.22 %), weights not committed (see Training) |" in left_out
     assert "An earlier run of it (11 epochs; best epoch 9; 6.5 min wall;" in left_out
@@ -52,3 +56,12 @@ def test_check_names_stale_readmes_and_write_fixes_them(home):
     assert stale_readmes(["sep_res18_s3", "vgg10"]) == ["sep_res18_s3"]
     assert write_readme("sep_res18_s3") and not write_readme("sep_res18_s3")
     assert stale_readmes(["sep_res18_s3"]) == [] and not list(path.parent.glob(".*.tmp"))
+
+
+def test_a_card_without_weights_or_a_record_says_not_trained_yet(home):
+    """A net a user registers starts here: no weights.pt, no [trained], no [not_committed]."""
+    card = home / "models" / "vgg10" / "card.toml"  # the copy under EDGEFLOW_HOME has no weights.pt
+    text = re.sub(r"(?ms)^\[trained\].*?(?=^\[)", "", card.read_text(encoding="utf-8"))
+    card.write_text("".join(ln for ln in text.splitlines(True) if "accuracy_pct" not in ln), encoding="utf-8")
+    text = render_readme("vgg10")
+    assert "| not trained yet |" in text and "Not trained yet. `edgeflow train` uses the recipe" in text
