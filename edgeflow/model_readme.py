@@ -101,8 +101,12 @@ def _pct_pair(record: dict) -> str:
     return f"{record['test_accuracy_pct']:.2f} %" + ("" if int8 is None else f" (TFLite int8: {int8:.2f} %)")
 
 
+def _epochs(n: int) -> str:
+    return f"{n} epoch" if n == 1 else f"{n} epochs"
+
+
 def _run_facts(record: dict) -> list[str]:
-    return [f for f in (f"{record['epochs']} epoch{'s' * (record.get('epochs') != 1)}" if "epochs" in record else "",
+    return [f for f in (_epochs(record["epochs"]) if "epochs" in record else "",
                         f"best epoch {record['best_epoch']}" if "best_epoch" in record else "",
                         f"{record['wall_min']} min wall" if "wall_min" in record else "",
                         record.get("trained_on", ""), record.get("dataset", "")) if f]
