@@ -15,17 +15,17 @@ import re
 from pathlib import Path
 from typing import Any
 
-from edgeflow.checkpoint import atomic_write, default_checkpoint, read_checkpoint
+from edgeflow.checkpoint import default_checkpoint, read_checkpoint
+from edgeflow.files import atomic_write, read_json
 from edgeflow.errors import EdgeflowError
 from edgeflow.paths import model_dir
 
 
 def int8_accuracy(parity_json: Path, name: str) -> float:
     """Top-1 accuracy (%) of the TFLite int8 row of an export's parity.json."""
-    try:
-        report = json.loads(parity_json.read_text())
-    except (OSError, json.JSONDecodeError) as e:
-        raise EdgeflowError(f"cannot read parity report {parity_json}: {e}") from e
+    report = read_json(parity_json, "parity report")
+    if not isinstance(report, dict) or not isinstance(report.get("rows", []), list):
+        raise EdgeflowError(f"{parity_json} is not an edgeflow parity report")
     if report.get("model") != name:
         raise EdgeflowError(f"{parity_json} is the parity report of {report.get('model')!r}, not {name!r}")
     rows = [r for r in report.get("rows", []) if r.get("runtime") == "tflite" and r.get("precision") == "int8"]

@@ -69,7 +69,7 @@ def get_card(name: str) -> ModelCard:
         raw = tomllib.loads(path.read_text())
     except FileNotFoundError as e:
         raise EdgeflowError(f"model {name!r} has no card at {path}") from e
-    except tomllib.TOMLDecodeError as e:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise EdgeflowError(f"card {path} is not valid TOML: {e}") from e
     try:
         inp = raw["input"]

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +9,7 @@ import torch
 import torch.nn as nn
 
 from edgeflow.errors import EdgeflowError
+from edgeflow.files import atomic_write
 from edgeflow.paths import model_dir
 
 FORMAT = "edgeflow-checkpoint-1"
@@ -20,28 +18,6 @@ WEIGHTS_FILE = "weights.pt"
 
 def default_checkpoint(name: str) -> Path:
     return model_dir(name) / WEIGHTS_FILE
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def atomic_write(path: Path, write: Any) -> None:
-    """Call ``write(tmp_path)`` then rename onto ``path``, so a crash never leaves a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; results are meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def save_checkpoint(path: Path, name: str, model: nn.Module, meta: dict[str, Any], half: bool = False) -> None:
@@ -95,8 +71,29 @@ def read_checkpoint(path: Path, name: str) -> dict[str, Any]:
 def load_weights(model: nn.Module, path: Path, name: str) -> dict[str, Any]:
     """Load the checkpoint's weights into ``model``; return its metadata."""
     payload = read_checkpoint(path, name)
-    try:
-        model.load_state_dict(payload["state_dict"])
-    except RuntimeError as e:
-        raise EdgeflowError(f"checkpoint {path} does not fit {name!r}: {str(e).splitlines()[0]}") from e
+    state = payload.get("state_dict")
+    if not isinstance(state, dict):
+        raise EdgeflowError(f"checkpoint {path} holds no state_dict")
+    problem = state_dict_mismatch(model.state_dict(), state)
+    if problem:
+        raise EdgeflowError(f"checkpoint {path} does not fit {name!r}: {problem}")
+    bad = [k for k, t in state.items() if t.is_floating_point() and not bool(torch.isfinite(t).all())]
+    if bad:
+        raise EdgeflowError(f"checkpoint {path} holds NaN or inf in {len(bad)} tensor(s), first {bad[0]}; "
+                            "the run that wrote it diverged: retrain (e.g. with a lower --lr)")
+    model.load_state_dict(state)
     return payload.get("meta", {})
+
+
+def state_dict_mismatch(expected: dict[str, torch.Tensor], found: dict[str, Any], show: int = 3) -> str:
+    """'' when ``found`` fits ``expected`` key for key and shape for shape, else what differs, keys first."""
+    def some(keys: list[str]) -> str:
+        return ", ".join(keys[:show]) + (f" (+{len(keys) - show} more)" if len(keys) > show else "")
+
+    missing = [k for k in expected if k not in found]
+    unexpected = [k for k in found if k not in expected]
+    shapes = [f"{k} is {tuple(getattr(found[k], 'shape', ()))} in the file, {tuple(t.shape)} in the net"
+              for k, t in expected.items() if k in found and tuple(getattr(found[k], "shape", ())) != tuple(t.shape)]
+    parts = [f"missing {some(missing)}" if missing else "", f"unexpected {some(unexpected)}" if unexpected else "",
+             f"shape of {some(shapes)}" if shapes else ""]
+    return "; ".join(p for p in parts if p)

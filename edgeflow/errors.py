@@ -1,4 +1,4 @@
-"""The one exception type for problems a user can cause and fix."""
+"""The exception types for problems a user can cause and fix, and for stopping on a signal."""
 
 
 class EdgeflowError(Exception):
@@ -14,4 +14,21 @@ class GateFailure(EdgeflowError):
 
 
 class Interrupted(EdgeflowError):
-    """Ctrl-C stopped long work cleanly (state saved); the CLI exits 130."""
+    """Ctrl-C or SIGTERM stopped long work cleanly (state or measured results saved); the CLI exits 130
+    (143 for SIGTERM)."""
+
+    def __init__(self, message: str, signum: int = 2) -> None:
+        super().__init__(message)
+        self.signum = signum
+
+
+class Stopped(BaseException):
+    """Raised by the CLI's SIGINT/SIGTERM handler. A BaseException, so no ``except Exception`` swallows it
+    and every ``finally`` (staging folders, remote processes) runs on the way out."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+STOP_SIGNALS = (KeyboardInterrupt, Stopped)  # what "the user asked to stop" looks like to library code

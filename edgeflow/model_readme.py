@@ -8,7 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from edgeflow.cards import ModelCard, get_card
-from edgeflow.checkpoint import atomic_write, default_checkpoint
+from edgeflow.checkpoint import default_checkpoint
+from edgeflow.files import atomic_write
 from edgeflow.paths import model_dir
 from edgeflow.stats import ClaimRow, claim_rows, net_stats
 

@@ -6,27 +6,27 @@ interrupted or failed export never leaves a half-written ``export/<name>/``.
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 import torch
 
 from edgeflow.bench import BenchRecord, BenchSpec, benchmark
 from edgeflow.cards import ModelCard, get_card
-from edgeflow.checkpoint import atomic_write, default_checkpoint, file_sha256, load_weights
+from edgeflow.checkpoint import default_checkpoint, load_weights
 from edgeflow.data import load_dataset, preprocess
 from edgeflow.errors import EdgeflowError
 from edgeflow.export.artifact import Artifact, Precision
 from edgeflow.export.inspect import inspect_onnx, inspect_tflite
-from edgeflow.export.manifest import build_manifest, write_json
+from edgeflow.export.manifest import build_manifest
 from edgeflow.export.onnx import export_onnx
 from edgeflow.export.quantize import quantize_onnx_static
 from edgeflow.export.tflite import export_tflite
+from edgeflow.files import atomic_write, file_sha256, write_json
+from edgeflow.outdir import check_output_folder, staged_folder
 from edgeflow.parity import ParityReport, check_parity, to_markdown
 from edgeflow.paths import export_dir
 from edgeflow.registry import create_model
@@ -86,45 +86,18 @@ def _load_model(name: str, card: ModelCard, opts: ExportOptions) -> tuple[torch.
     return model.eval(), source
 
 
-def _prepare_out_dir(name: str, opts: ExportOptions) -> Path:
-    out = (opts.out_dir or export_dir() / name).resolve()
-    if out.exists() and not opts.force:
-        raise EdgeflowError(f"{out} already exists; pass --force to replace it or --out to choose another folder")
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise EdgeflowError(f"cannot create {out.parent}: {e.strerror}") from e
-    return out
-
-
-@contextmanager
-def _staging(out: Path) -> Iterator[Path]:
-    """A temp folder beside ``out``; renamed onto ``out`` when the block succeeds, removed otherwise."""
-    try:
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-    except OSError as e:
-        raise EdgeflowError(f"cannot write in {out.parent}: {e.strerror}") from e
-    try:
-        yield tmp
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
 def run_export(name: str, opts: ExportOptions, step: Step = lambda _: None) -> ExportResult:
     """Export ``name`` and check it. A broken gate does not raise: ``bool(result.parity)`` is False."""
     card = get_card(name)
     gates = {**card.tolerances, **opts.gates}
-    out = _prepare_out_dir(name, opts)
+    out = check_output_folder(opts.out_dir or export_dir() / name, force=opts.force)  # before any work
     model, source = _load_model(name, card, opts)
     test = load_dataset(opts.data, "test", opts.data_dir, img_size=card.img_size,
                         in_chans=card.in_chans).subset(opts.parity_samples)
     card.check_fits(test)
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
-    with _staging(out) as stage:
+    with staged_folder(out, force=opts.force) as stage:
         step("export ONNX (onnxsim)")
         onnx = export_onnx(model, card, stage / "model.onnx", parent=source.get("sha256"))
         precisions = list(dict.fromkeys((Precision.FP32, *opts.precisions)))

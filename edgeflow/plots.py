@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from edgeflow.checkpoint import atomic_write
+from edgeflow.files import atomic_write
 
 
 def _pyplot():

@@ -102,7 +102,8 @@ PRUNED_FORMAT = "edgeflow-pruned-1"
 
 def _source_model(name: str, checkpoint: Path | None, random_init: bool) -> tuple[nn.Module, dict]:
     from edgeflow.cards import get_card
-    from edgeflow.checkpoint import default_checkpoint, file_sha256, load_weights
+    from edgeflow.checkpoint import default_checkpoint, load_weights
+    from edgeflow.files import file_sha256
     from edgeflow.registry import create_model
 
     card = get_card(name)
@@ -122,7 +123,7 @@ def prune_to_file(name: str, out: Path, *, ratio: float, criterion: Criterion, d
     The file holds the pruned state_dict and how it was made; ``load_pruned`` rebuilds the module (the
     pruned widths depend only on the ratio, so the architecture is rebuilt from the recipe).
     """
-    from edgeflow.checkpoint import atomic_write
+    from edgeflow.files import atomic_write
 
     if out.is_dir():
         raise EdgeflowError(f"{out} is a folder; --out takes a file name")
@@ -162,5 +163,10 @@ def load_pruned(path: Path) -> tuple[nn.Module, dict]:
     model = prune_bottlenecks(model, meta["ratio"], meta["criterion"])
     if meta["depthwise"]:
         model = depthwise_decompose(model)
+    from edgeflow.checkpoint import state_dict_mismatch
+
+    problem = state_dict_mismatch(model.state_dict(), payload["state_dict"])
+    if problem:
+        raise EdgeflowError(f"{path} does not fit the pruned {payload['model']}: {problem}")
     model.load_state_dict(payload["state_dict"])
     return model.eval(), meta

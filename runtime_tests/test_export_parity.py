@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from edgeflow.cards import get_card
-from edgeflow.checkpoint import default_checkpoint, file_sha256
+from edgeflow.checkpoint import default_checkpoint
+from edgeflow.files import file_sha256
 from edgeflow.data import load_dataset, preprocess
 from edgeflow.export.artifact import Precision
 from edgeflow.export.inspect import inspect_tflite

@@ -2,7 +2,8 @@ import json
 
 from edgeflow.cards import get_card
 from edgeflow.export.artifact import Artifact, Precision
-from edgeflow.export.manifest import build_manifest, input_contract, write_json
+from edgeflow.export.manifest import build_manifest, input_contract
+from edgeflow.files import write_json
 
 
 INT8_INFO = {"fully_integer": True, "integer_io": True, "tensor_dtypes": {"int8": 5, "int32": 2},

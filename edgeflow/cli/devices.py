@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Optional
 
 import typer
 
@@ -99,12 +100,18 @@ def bench(
     accept_new_host_key: Annotated[bool, typer.Option("--accept-new-host-key",
                                                       help="Trust an SSH host seen for the first time.")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    out: Annotated[Optional[Path], typer.Option(
+        help="Results folder [default: a new export/NAME.bench/DEVICE/<UTC time>/ per run]. E.g. "
+             "models/NAME/results/DEVICE to update the committed results (needs --force where they exist).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace results of the same precision in --out.")] = False,
 ) -> None:
     """Benchmark NAME's exported TFLite models on a device and check their parity against PyTorch.
 
-    Pushes the standalone script, the models and the inputs to a temp folder on the device, runs, pulls
-    the outputs, removes the folder. Writes models/NAME/results/DEVICE/PRECISION.json and latency.png.
-    Exit 1 when a parity gate fails or a run could not finish, 2 on bad input or an unreachable device.
+    Checks each model against export/NAME/manifest.json, pushes the standalone script, the models and the
+    inputs to a temp folder on the device, runs, pulls the outputs, removes the folder. Writes
+    PRECISION.json per precision and latency.png (every precision with results in the folder) to --out.
+    Ctrl-C keeps and saves what was measured. Exit 1 when a parity gate fails or a run could not finish,
+    2 on bad input or an unreachable device, 130 when interrupted.
     """
     from rich.table import Table
 
@@ -123,10 +130,12 @@ def bench(
         thread_list = [int(t) for t in threads.split(",") if t.strip()] or list(profile.threads)
     except ValueError as e:
         raise EdgeflowError(f"--threads must be comma-separated integers, got {threads!r}") from e
+    if min(thread_list) < 1:
+        raise EdgeflowError(f"--threads must be >= 1, got {threads!r}")
     with console.status(f"{name} on {profile.name}"):
         rows, run = bench_on_device(name, profile, precisions=[p.strip() for p in precision.split(",")],
                                     threads=thread_list, samples=samples, iters=iters,
-                                    accept_new_host_key=accept_new_host_key)
+                                    accept_new_host_key=accept_new_host_key, results_dir=out, force=force)
     if json_out:
         typer.echo(json.dumps([{**r.record, "parity": r.parity.__dict__, "cross_arch": r.cross_arch}
                                for r in rows], indent=2))
@@ -154,6 +163,7 @@ def bench(
         console.print(t)
         for line in run.incomplete:
             console.print(f"[yellow]incomplete: {line}[/yellow]")
+        console.print(f"wrote {run.results_dir}")
     failures = [f"{r.precision} x{r.threads}: {'; '.join(r.failures)}" for r in rows if r.failures]
     if failures or run.incomplete:
         raise GateFailure("; ".join(failures + run.incomplete))
@@ -166,6 +176,7 @@ def _bench_gpu(name, profile, samples: int, json_out: bool) -> None:
     from edgeflow.data import load_dataset, preprocess
     from edgeflow.devices.gpu import gpu_runners, missing_ort_gpu, require_gpu
     from edgeflow.errors import EdgeflowError, GateFailure
+    from edgeflow.export.manifest import verify_artifacts
     from edgeflow.parity import check_parity
     from edgeflow.paths import export_dir
     from edgeflow.registry import create_model
@@ -175,6 +186,7 @@ def _bench_gpu(name, profile, samples: int, json_out: bool) -> None:
     onnx_path = export_dir() / name / "model.onnx"
     if not onnx_path.is_file():
         raise EdgeflowError(f"no {onnx_path}; run `edgeflow export {name}` first")
+    verify_artifacts(onnx_path.parent, name, [onnx_path])
     card = get_card(name)
     test = load_dataset("fashion-mnist-embedded", "test").subset(samples)
     report = check_parity(TorchRunner(create_model(name, pretrained=True)), gpu_runners(name, onnx_path, profile.name),

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import errno
+import os
+import shlex
+import signal
 import sys
 
 import typer
@@ -33,26 +37,39 @@ def app() -> None:
     run_command(cli)
 
 
-def run_command(command: typer.Typer) -> None:
-    """Run a typer app; user errors become one line on stderr and an exit code (1 gate, 2 error, 130 Ctrl-C)."""
-    from edgeflow.errors import EdgeflowError, GateFailure, Interrupted
+# errno values a user fixes (free space, permissions, a read-only place): one line and exit 2, not a crash
+USER_ERRNOS = {errno.ENOSPC: "no space left on the device", errno.EDQUOT: "disk quota exceeded",
+               errno.EACCES: "permission denied", errno.EPERM: "operation not permitted",
+               errno.EROFS: "read-only file system"}
+INTERNAL_ERROR = 3  # an unexpected exception: neither 1 (a gate failed) nor 2 (bad input)
 
+
+def _on_signal(signum: int, frame: object) -> None:
+    from edgeflow.errors import Stopped
+
+    raise Stopped(signum)
+
+
+def run_command(command: typer.Typer) -> None:
+    """Run a typer app; user errors become one line on stderr and an exit code (1 gate, 2 error, 130 Ctrl-C,
+    143 SIGTERM, 3 an internal error whose traceback is saved to a file)."""
+    from edgeflow.errors import EdgeflowError, GateFailure, Interrupted, Stopped
+
+    for sig in (signal.SIGINT, signal.SIGTERM):  # typer would turn Ctrl-C into a silent exit 130
+        signal.signal(sig, _on_signal)
     try:
         code = command(standalone_mode=False)
         if isinstance(code, int) and code:  # typer.Exit(n) comes back as a return value here
             sys.exit(code)
+    except (Stopped, KeyboardInterrupt) as e:
+        signum = getattr(e, "signum", signal.SIGINT)
+        _fail(f"edgeflow: {_signal_words(signum)}; nothing half-written was kept", 128 + signum, "yellow")
     except Interrupted as e:
-        typer.secho(f"edgeflow: interrupted: {e}", err=True, fg="yellow")
-        sys.exit(130)
+        _fail(f"edgeflow: {_signal_words(e.signum)}: {e}", 128 + e.signum, "yellow")
     except GateFailure as e:
-        typer.secho(f"edgeflow: gate failed: {e}", err=True, fg="red")
-        sys.exit(1)
+        _fail(f"edgeflow: gate failed: {e}", 1)
     except EdgeflowError as e:
-        typer.secho(f"edgeflow: error: {e}", err=True, fg="red")
-        sys.exit(2)
-    except KeyboardInterrupt:
-        typer.echo("edgeflow: interrupted", err=True)
-        sys.exit(130)
+        _fail(f"edgeflow: error: {e}", 2)
     except typer.Exit as e:
         sys.exit(e.exit_code)
     except typer.Abort:
@@ -60,6 +77,36 @@ def run_command(command: typer.Typer) -> None:
     except typer.TyperException as e:  # usage errors (typer vendors click: there is no `click` module)
         e.show()
         sys.exit(2)
+    except OSError as e:
+        if e.errno not in USER_ERRNOS:
+            _internal_error(e)
+        where = f" ({e.filename})" if e.filename else ""
+        _fail(f"edgeflow: error: {USER_ERRNOS[e.errno]}{where}; free space or choose another location "
+              "(--out), then run again. Nothing half-written was kept", 2)
+    except Exception as e:  # noqa: BLE001 (the last resort: one line, the traceback in a file)
+        _internal_error(e)
+
+
+def _signal_words(signum: int) -> str:
+    return "interrupted (Ctrl-C)" if signum == signal.SIGINT else f"stopped by {signal.Signals(signum).name}"
+
+
+def _fail(message: str, code: int, colour: str = "red") -> None:
+    typer.secho(message, err=True, fg=colour)
+    sys.exit(code)
+
+
+def _internal_error(e: BaseException) -> None:
+    """An exception edgeflow did not expect: save the traceback to a file and print one line naming it."""
+    import tempfile
+    import traceback
+
+    fd, path = tempfile.mkstemp(prefix="edgeflow-crash-", suffix=".txt")
+    with os.fdopen(fd, "w") as f:
+        f.write(f"edgeflow {shlex.join(sys.argv[1:])}\n\n{traceback.format_exc()}")
+    first = str(e).splitlines()[0] if str(e) else ""
+    _fail(f"edgeflow: internal error: {type(e).__name__}: {first} — this is a bug in edgeflow; the traceback is "
+          f"in {path} (please attach it to a report)", INTERNAL_ERROR)
 
 
 if __name__ == "__main__":

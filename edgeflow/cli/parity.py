@@ -22,7 +22,10 @@ def parity(
     plot: Annotated[bool, typer.Option("--plot", help="Write parity.png: accuracy vs model size.")] = False,
     checkpoint: Annotated[Optional[Path], typer.Option(help="Checkpoint [default: models/NAME/weights.pt].")] = None,
     random_init: Annotated[bool, typer.Option("--random-init", help="Untrained weights (seed 0).")] = False,
-    out: Annotated[Optional[Path], typer.Option(help="Output folder [default: export/NAME.parity].")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Output folder [default: export/NAME.parity, replaced on each "
+                                                     "run]. An existing --out folder is replaced only with --force, and "
+                                                     "only when edgeflow made it.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing --out folder made by edgeflow.")] = False,
     data: Annotated[str, typer.Option(help="Dataset for calibration (train) and parity (test).")] = "fashion-mnist-embedded",
     data_dir: Annotated[Optional[Path], typer.Option(help="Folder holding the dataset files.")] = None,
     parity_samples: Annotated[Optional[int], typer.Option(min=1, help="Test images [default: all].")] = None,
@@ -54,7 +57,9 @@ def parity(
     if layers and not onnx_int8:
         raise EdgeflowError("--layers compares the float and int8 ONNX models: drop --no-onnx-int8")
     opts = ExportOptions(precisions=chosen, onnx_int8=onnx_int8, per_tensor=per_tensor, checkpoint=checkpoint,
-                         random_init=random_init, out_dir=out or export_dir() / f"{name}.parity", force=True,
+                         # the default folder is edgeflow's scratch space; a folder the user names needs --force
+                         random_init=random_init, out_dir=out or export_dir() / f"{name}.parity",
+                         force=force or out is None,
                          data=data, data_dir=data_dir, parity_samples=parity_samples, calib_samples=calib_samples,
                          bench=bench, gates=gate_overrides(max_abs_diff, min_agreement, max_int8_drop))
     failure = None
@@ -78,7 +83,7 @@ def _print_layers(name, result, top, samples, data, data_dir) -> None:
     from edgeflow.cards import get_card
     from edgeflow.cli.tables import console
     from edgeflow.data import load_dataset, preprocess
-    from edgeflow.export.manifest import write_json
+    from edgeflow.files import write_json
     from edgeflow.localize import layer_errors, tflite_layer_errors
 
     card = get_card(name)

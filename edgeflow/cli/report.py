@@ -3,16 +3,35 @@
 from __future__ import annotations
 
 import json
+import math
 
 import typer
 
 from edgeflow.cli.tables import console, parity_table
 
 
+GATE_RANGES = {  # flag → (card key, lowest, highest): a value outside is bad input, never a disabled gate
+    "--max-abs-diff": ("fp32_max_abs_diff", 0.0, math.inf),
+    "--min-agreement": ("fp32_min_agreement", 0.0, 1.0),
+    "--max-int8-drop": ("int8_max_accuracy_drop_pp", 0.0, 100.0),
+}
+
+
 def gate_overrides(max_abs_diff: float | None, min_agreement: float | None, max_int8_drop: float | None) -> dict:
-    pairs = (("fp32_max_abs_diff", max_abs_diff), ("fp32_min_agreement", min_agreement),
-             ("int8_max_accuracy_drop_pp", max_int8_drop))
-    return {k: v for k, v in pairs if v is not None}
+    """The gate flags the user gave, checked: finite and in range, else EdgeflowError naming the flag."""
+    from edgeflow.errors import EdgeflowError
+
+    given = {"--max-abs-diff": max_abs_diff, "--min-agreement": min_agreement, "--max-int8-drop": max_int8_drop}
+    gates = {}
+    for flag, value in given.items():
+        if value is None:
+            continue
+        key, low, high = GATE_RANGES[flag]
+        if not math.isfinite(value) or not low <= value <= high:
+            span = f"between {low:g} and {high:g}" if math.isfinite(high) else f"a finite number >= {low:g}"
+            raise EdgeflowError(f"{flag} {value} is out of range: it must be {span}")
+        gates[key] = value
+    return gates
 
 
 def run_and_report(name: str, opts, *, json_out: bool):  # opts: ExportOptions

@@ -26,8 +26,12 @@ def load_image_folder(root: Path, split: str, *, img_size: int, in_chans: int) -
         for f in sorted((base / cls).iterdir()):
             if f.suffix.lower() not in IMAGE_SUFFIXES:
                 continue
-            with Image.open(f) as im:
-                arr = np.asarray(im.convert(mode).resize((img_size, img_size), Image.BILINEAR), np.uint8)
+            try:
+                with Image.open(f) as im:
+                    arr = np.asarray(im.convert(mode).resize((img_size, img_size), Image.BILINEAR), np.uint8)
+            except (OSError, ValueError, Image.DecompressionBombError) as e:  # unreadable, truncated, not an image
+                raise EdgeflowError(f"cannot read image {f} ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else 'unreadable'}); "
+                                    "fix or remove it") from e
             images.append(arr[None] if in_chans == 1 else arr.transpose(2, 0, 1))
             labels.append(label)
     if not images:

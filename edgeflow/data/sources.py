@@ -5,7 +5,6 @@ Datasets are read from local files only; nothing is downloaded here (see README 
 
 from __future__ import annotations
 
-import pickle
 from pathlib import Path
 from typing import Callable
 
@@ -15,6 +14,7 @@ from edgeflow.data.idx import find_idx, read_idx
 from edgeflow.data.imageset import ImageSet
 from edgeflow.errors import EdgeflowError
 from edgeflow.paths import data_dir
+from edgeflow.safe_pickle import load_data_pickle
 
 FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
@@ -53,9 +53,13 @@ def _fashion_embedded(split: str, root: Path | None) -> ImageSet:
     path = root / "embedded.npz" if root else data_dir() / EMBEDDED_FILE
     if not path.is_file():
         raise EdgeflowError(f"embedded Fashion-MNIST subset missing at {path}; restore data/ from git")
-    with np.load(path) as z:
-        return ImageSet(z[f"{split}_images"], z[f"{split}_labels"].astype(np.int64), FASHION_CLASSES,
-                        "fashion-mnist-embedded")
+    try:
+        with np.load(path, allow_pickle=False) as z:  # an object array (pickle) inside is refused
+            return ImageSet(z[f"{split}_images"], z[f"{split}_labels"].astype(np.int64), FASHION_CLASSES,
+                            "fashion-mnist-embedded")
+    except (OSError, ValueError, KeyError, EOFError) as e:
+        raise EdgeflowError(f"{path} is not the embedded Fashion-MNIST subset ({type(e).__name__}: "
+                            f"{str(e).splitlines()[0] if str(e) else 'unreadable'}); restore data/ from git") from e
 
 
 def _mnist(split: str, root: Path | None) -> ImageSet:
@@ -68,8 +72,10 @@ def _mnist(split: str, root: Path | None) -> ImageSet:
 def _unpickle(path: Path) -> dict:
     if not path.is_file():
         raise EdgeflowError(f"missing {path}; pass --data-dir with the torchvision-format dataset folder")
-    with open(path, "rb") as f:
-        return pickle.load(f, encoding="latin1")
+    batch = load_data_pickle(path)  # never plain pickle: a crafted batch file would run code
+    if not isinstance(batch, dict):
+        raise EdgeflowError(f"{path} is not a CIFAR batch (a dict expected, got {type(batch).__name__})")
+    return batch
 
 
 def _cifar10(split: str, root: Path | None) -> ImageSet:
@@ -127,7 +133,11 @@ def load_dataset(name: str, split: str, root: Path | str | None = None, *, img_s
     _check_split(split)
     root = Path(root).expanduser() if root else None
     if name in DATASETS:
-        return DATASETS[name](split, root)
+        try:
+            return DATASETS[name](split, root)
+        except (KeyError, ValueError, TypeError, IndexError) as e:  # a file of the right name, wrong content
+            raise EdgeflowError(f"dataset {name} in {root or 'its default folder'} is malformed "
+                                f"({type(e).__name__}: {e}); check the files") from e
     if Path(name).expanduser().is_dir():
         from edgeflow.data.folder import load_image_folder
 

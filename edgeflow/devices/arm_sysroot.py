@@ -59,7 +59,11 @@ def sysroot_status(root: Path | None = None) -> str | None:
     stamp = root / ".edgeflow-stamp.json"
     if not (root / "usr" / "bin" / "python3").exists() or not stamp.is_file():
         return f"no arm64 sysroot at {root}"
-    if json.loads(stamp.read_text()) != pins():
+    try:
+        built_for = json.loads(stamp.read_text())
+    except (OSError, UnicodeDecodeError, ValueError):
+        return f"the arm64 sysroot at {root} has a corrupt stamp file"
+    if built_for != pins():
         return f"the arm64 sysroot at {root} is stale (built for other LiteRT/numpy versions)"
     return None
 

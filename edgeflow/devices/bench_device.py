@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 from edgeflow.cards import get_card
-from edgeflow.checkpoint import file_sha256
 from edgeflow.data import load_dataset, preprocess
 from edgeflow.devices.profile import DeviceProfile
 from edgeflow.devices.remote import DeviceRun, run_models
 from edgeflow.devices.transport import make_transport
-from edgeflow.errors import EdgeflowError
-from edgeflow.export.manifest import write_json
+from edgeflow.errors import EdgeflowError, Interrupted
+from edgeflow.export.artifact import Precision
+from edgeflow.export.manifest import verify_artifacts
+from edgeflow.export.tflite import FILE_NAMES as TFLITE_FILES
+from edgeflow.files import file_sha256, read_json, write_json
 from edgeflow.parity import ParityRow, check_parity
-from edgeflow.paths import export_dir, model_dir
+from edgeflow.paths import export_dir
 from edgeflow.plots import latency_vs_threads
 from edgeflow.registry import create_model
 from edgeflow.runtimes.precomputed import PrecomputedRunner
@@ -37,23 +41,57 @@ class DeviceBenchRow:
 
 
 def _artifacts(name: str, precisions: list[str], folder: Path | None) -> dict[str, Path]:
+    """The exported .tflite per precision, each checked against the export's manifest (sha256)."""
+    known = [p.value for p in Precision]
+    unknown = [p for p in precisions if p not in known]
+    if unknown or not precisions:
+        raise EdgeflowError(f"unknown precision {', '.join(unknown) or '(none given)'}; use some of "
+                            f"{', '.join(known)}")
     folder = folder or export_dir() / name
-    found = {p: folder / f"model_{p}.tflite" for p in precisions}
+    found = {p: folder / TFLITE_FILES[Precision(p)] for p in precisions}
     missing = [p for p, f in found.items() if not f.is_file()]
     if missing:
         flag = " --int8" if "int8" in missing else ""
         raise EdgeflowError(f"no {', '.join(missing)} TFLite model in {folder}; run `edgeflow export {name}{flag}`")
+    verify_artifacts(folder, name, list(found.values()))
     return found
+
+
+def default_results_dir(name: str, device: str) -> Path:
+    """A new folder per run, so a run never replaces results measured before it."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    return export_dir() / f"{name}.bench" / device / stamp
+
+
+def check_results_dir(out: Path, precisions: list[str], *, force: bool) -> Path:
+    """Refuse a results folder that would silently replace measured results (or is a file, ``.``, ...)."""
+    from edgeflow.outdir import protected_reason
+
+    out = Path(os.path.abspath(out.expanduser()))
+    why = protected_reason(out)
+    if why:
+        raise EdgeflowError(f"refusing to write results into {out}: it is {why}; pass --out with a results folder")
+    if out.exists() and not out.is_dir():
+        raise EdgeflowError(f"{out} is a file, not a folder; pass --out with a folder path")
+    existing = [out / f"{p}.json" for p in precisions if (out / f"{p}.json").exists()]
+    if existing and not force:
+        raise EdgeflowError(f"{existing[0]} holds results measured before; pass --force to replace them or --out "
+                            "with another folder")
+    return out
 
 
 def bench_on_device(name: str, profile: DeviceProfile, *, precisions: list[str], threads: list[int],
                     samples: int = 1000, iters: int = 200, export_folder: Path | None = None,
-                    accept_new_host_key: bool = False,
-                    results_dir: Path | None = None) -> tuple[list[DeviceBenchRow], DeviceRun]:
+                    accept_new_host_key: bool = False, results_dir: Path | None = None,
+                    force: bool = False) -> tuple[list[DeviceBenchRow], DeviceRun]:
     """Run each precision × thread count on the device, gate its logits against PyTorch on the host, and
-    write ``models/<name>/results/<device>/<precision>.json`` (kept, marked incomplete, on a failure)."""
+    write ``<results_dir>/<precision>.json`` + latency.png (``run.results_dir``) (kept, marked incomplete, on a failure or a
+    Ctrl-C; after a Ctrl-C, Interrupted is raised once the measured results are saved)."""
+    if any(t < 1 for t in threads):
+        raise EdgeflowError(f"thread counts must be >= 1, got {','.join(map(str, threads))}")
     card = get_card(name)
     models = _artifacts(name, precisions, export_folder)
+    out = check_results_dir(results_dir or default_results_dir(name, profile.name), precisions, force=force)
     test = load_dataset("fashion-mnist-embedded", "test").subset(samples)
     x = preprocess(test.images, card.mean, card.std)
     transport = make_transport(profile, accept_new_host_key=accept_new_host_key)
@@ -70,7 +108,6 @@ def bench_on_device(name: str, profile: DeviceProfile, *, precisions: list[str],
                               x, test.labels, gates=card.tolerances, data_sha256=test.sha256())
         cross = cross_arch_check(models[rec["precision"]], x, logits, rec) if profile.extra.get("emulated") else None
         rows.append(DeviceBenchRow(profile.name, rec["precision"], rec["threads"], rec, report.rows[0], cross))
-    out = results_dir or model_dir(name) / "results" / profile.name
     for precision, path in models.items():
         mine = [r for r in rows if r.precision == precision]
         write_json(out / f"{precision}.json", {
@@ -80,11 +117,26 @@ def bench_on_device(name: str, profile: DeviceProfile, *, precisions: list[str],
             "emulated": bool(profile.extra.get("emulated")),
             "runs": [{**r.record, "parity": r.parity.__dict__, "cross_arch": r.cross_arch} for r in mine]})
     if rows:
-        series: dict[str, list[tuple[int, float]]] = {}
-        for r in rows:
-            series.setdefault(r.precision, []).append((r.threads, r.record["latency"]["p50_ms"]))
-        latency_vs_threads(series, out / "latency.png", f"{name} on {profile.name}")
+        latency_vs_threads(_latency_series(out, name), out / "latency.png", f"{name} on {profile.name}")
+    if run.stopped is not None:
+        kept = ", ".join(sorted({r.precision for r in rows})) or "nothing"
+        raise Interrupted(f"kept what was measured ({kept}) in {out}", run.stopped)
+    run.results_dir = out
     return rows, run
+
+
+def _latency_series(folder: Path, name: str) -> dict[str, list[tuple[int, float]]]:
+    """p50 per thread count for every precision with results in ``folder`` (this run's and earlier ones)."""
+    series: dict[str, list[tuple[int, float]]] = {}
+    for p in Precision:
+        path = folder / f"{p.value}.json"
+        if not path.is_file():
+            continue
+        saved = read_json(path, "results file")
+        if not isinstance(saved, dict) or saved.get("model") != name:
+            continue
+        series[p.value] = [(r["threads"], r["latency"]["p50_ms"]) for r in saved.get("runs", [])]
+    return series
 
 
 def cross_arch_check(model: Path, x, device_logits, record: dict) -> dict:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,7 +13,7 @@ import numpy as np
 from edgeflow.devices import ondevice_bench
 from edgeflow.devices.benchmark_model import parse_benchmark_model
 from edgeflow.devices.transport import Transport, _last
-from edgeflow.errors import EdgeflowError
+from edgeflow.errors import STOP_SIGNALS, EdgeflowError
 
 SCRIPT = Path(ondevice_bench.__file__)
 
@@ -23,6 +24,8 @@ class DeviceRun:
 
     records: list[dict] = field(default_factory=list)  # one per (precision, threads), with "logits"
     incomplete: list[str] = field(default_factory=list)
+    stopped: int | None = None  # the signal (SIGINT/SIGTERM) that cut the run short, if one did
+    results_dir: Path | None = None  # where the results were written
 
 
 def _script_argv(transport: Transport, remote_dir: str, extra: list[str]) -> list[str]:
@@ -35,6 +38,8 @@ def _parse(transport: Transport, proc, what: str) -> dict:
     name, py = transport.profile.name, transport.profile.python
     if proc.returncode == 127 or "not found" in proc.stderr and py in proc.stderr:
         raise EdgeflowError(f"device {name}: python command {py!r} not found; set `python` in its profile")
+    if proc.returncode == 126:
+        raise EdgeflowError(f"device {name}: {py!r} is not executable there; set `python` in its profile")
     if "no TFLite interpreter found" in proc.stderr:
         raise EdgeflowError(f"device {name}: {_last(proc.stderr)}")
     if proc.returncode != 0:
@@ -50,7 +55,7 @@ def probe(transport: Transport) -> dict:
     remote = transport.make_temp_dir()
     try:
         transport.push(SCRIPT, f"{remote}/ondevice_bench.py")
-        return _parse(transport, transport.run(_script_argv(transport, remote, ["--probe"])), "probe")
+        return _parse(transport, transport.run_tracked(_script_argv(transport, remote, ["--probe"]), remote), "probe")
     finally:
         transport.remove_dir(remote)
 
@@ -81,6 +86,12 @@ def run_models(transport: Transport, models: dict[str, Path], inputs: np.ndarray
                         raise
                     result.incomplete += [f"{p} x{n} threads: not measured ({e})" for p, _, n in jobs[k:]]
                     break
+                except STOP_SIGNALS as e:  # Ctrl-C/SIGTERM: keep what was measured, the caller saves it
+                    if not result.records:
+                        raise
+                    result.stopped = getattr(e, "signum", signal.SIGINT)
+                    result.incomplete += [f"{p} x{n} threads: not measured (interrupted)" for p, _, n in jobs[k:]]
+                    break
     finally:
         transport.remove_dir(remote)
     return result
@@ -96,13 +107,27 @@ def _one_run(transport: Transport, remote: str, tmp: Path, precision: str, model
     argv = _script_argv(transport, remote, ["--model", remote_model, "--threads", str(threads), "--warmup",
                                             str(warmup), "--iters", str(iters), "--inputs", f"{remote}/inputs.npy",
                                             "--outputs", out])
-    proc = transport.run(argv)
+    proc = transport.run_tracked(argv, remote)
     rec = _parse(transport, proc, f"{precision} x{threads} threads")
     rec["xnnpack"] = "XNNPACK delegate" in proc.stderr  # LiteRT logs this line when it applies XNNPACK
     tool = transport.profile.benchmark_model
     if tool:  # LiteRT's own C++ benchmark, where the device has it: its numbers go beside ours
-        proc = transport.run([tool, f"--graph={remote_model}", f"--num_threads={threads}", f"--num_runs={iters}"])
+        proc = transport.run_tracked([tool, f"--graph={remote_model}", f"--num_threads={threads}",
+                                      f"--num_runs={iters}"], remote)
         rec["benchmark_model"] = parse_benchmark_model(proc.stdout + proc.stderr)
     transport.pull(out, tmp / Path(out).name)
-    rec.update(precision=precision, logits=np.load(tmp / Path(out).name))
+    rec.update(precision=precision, logits=_load_logits(transport, tmp / Path(out).name))
     return rec
+
+
+def _load_logits(transport: Transport, path: Path) -> np.ndarray:
+    """The outputs a device sent back: a plain numeric .npy (a pickled object array is refused)."""
+    try:
+        logits = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as e:
+        raise EdgeflowError(f"device {transport.profile.name}: its output file is not a numeric .npy "
+                            f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else 'unreadable'})") from e
+    if logits.dtype.kind not in "iuf" or logits.ndim != 2:
+        raise EdgeflowError(f"device {transport.profile.name}: its outputs are {logits.dtype} {logits.shape}, "
+                            "not a 2-D array of logits")
+    return logits

@@ -16,6 +16,17 @@ from edgeflow.devices.profile import DeviceProfile
 from edgeflow.errors import EdgeflowError
 
 
+PID_FILE = ".edgeflow-run.pid"
+
+
+def refuse_option_like(profile: DeviceProfile, **values: str) -> None:
+    """A host, user or serial that begins with '-' would be read as an option by ssh/scp/adb."""
+    for key, value in values.items():
+        if value.startswith("-"):
+            raise EdgeflowError(f"device profile {profile.name}: {key} {value!r} begins with '-'; refused (it "
+                                "would be read as a command-line option)")
+
+
 class Transport:
     """Base: subclasses say how a device command, a push and a pull look as host-side argv lists."""
 
@@ -41,6 +52,9 @@ class Transport:
                                 f"{shlex.join(cmd[-3:])}; check the device is up and not overloaded") from e
         except FileNotFoundError as e:
             raise EdgeflowError(f"device {self.profile.name}: {cmd[0]!r} is not installed on this host") from e
+        except OSError as e:  # e.g. a profile path that is not executable
+            raise EdgeflowError(f"device {self.profile.name}: cannot run {cmd[0]!r}: {e.strerror}; check that "
+                                "path in the profile") from e
         self.check_connection(proc)
         return proc
 
@@ -49,6 +63,32 @@ class Transport:
 
     def run(self, argv: list[str], timeout: float | None = None) -> subprocess.CompletedProcess:
         return self._run(self.command(argv), timeout)
+
+    # A remote command outlives the local ssh/adb client that a timeout or Ctrl-C kills: it would keep a
+    # board busy and skew the next measurement. So a tracked command records its pid in its run folder
+    # (``exec`` keeps the pid) and is killed there, with its process group, when it is cut short.
+    kills_remote = False  # local and emulated runs are children of this process: subprocess kills them
+
+    def run_tracked(self, argv: list[str], remote_dir: str,
+                    timeout: float | None = None) -> subprocess.CompletedProcess:
+        """``run`` for long commands inside ``remote_dir``: stopped on the device when cut short here."""
+        if not self.kills_remote:
+            return self.run(argv, timeout)
+        wrapped = ["sh", "-c", f'echo $$ > "$0/{PID_FILE}"; exec "$@"', remote_dir, *argv]
+        try:
+            return self.run(wrapped, timeout)
+        except BaseException:  # a timeout (EdgeflowError), Ctrl-C or SIGTERM: stop it there, then go on
+            self.stop_remote(remote_dir)
+            raise
+
+    def stop_remote(self, remote_dir: str) -> None:
+        """Best effort: TERM, then KILL, the process group and the process whose pid the run folder holds."""
+        script = (f'p=$(cat "$0/{PID_FILE}" 2>/dev/null) || exit 0; kill -s TERM -- "-$p" "$p" 2>/dev/null; '
+                  f'sleep 1; kill -s KILL -- "-$p" "$p" 2>/dev/null; exit 0')
+        try:
+            self.run(["sh", "-c", script, remote_dir], timeout=30)
+        except EdgeflowError:
+            pass
 
     def push(self, local: Path, remote: str) -> None:
         proc = self._run(self.push_command(local, remote))
@@ -102,10 +142,13 @@ class LocalTransport(Transport):
 class SshTransport(Transport):
     """OpenSSH client: ``ssh``/``scp`` with batch mode (never a password prompt)."""
 
+    kills_remote = True
+
     def __init__(self, profile: DeviceProfile, *, accept_new_host_key: bool = False) -> None:
         super().__init__(profile)
         if not profile.host:
             raise EdgeflowError(f"device profile {profile.name}: ssh transport needs host")
+        refuse_option_like(profile, host=profile.host, user=profile.user)
         self.accept_new = accept_new_host_key
 
     def _options(self) -> list[str]:
@@ -121,14 +164,17 @@ class SshTransport(Transport):
     def target(self) -> str:
         return f"{self.profile.user}@{self.profile.host}" if self.profile.user else self.profile.host
 
+    # "--" ends the options: nothing after it (destination, paths) can be read as one
     def command(self, argv: list[str]) -> list[str]:
-        return ["ssh", "-p", str(self.profile.port), *self._options(), self.target, "--", shlex.join(argv)]
+        return ["ssh", "-p", str(self.profile.port), *self._options(), "--", self.target, shlex.join(argv)]
 
     def push_command(self, local: Path, remote: str) -> list[str]:
-        return ["scp", "-q", "-P", str(self.profile.port), *self._options(), str(local), f"{self.target}:{remote}"]
+        return ["scp", "-q", "-P", str(self.profile.port), *self._options(), "--", str(local),
+                f"{self.target}:{remote}"]
 
     def pull_command(self, remote: str, local: Path) -> list[str]:
-        return ["scp", "-q", "-P", str(self.profile.port), *self._options(), f"{self.target}:{remote}", str(local)]
+        return ["scp", "-q", "-P", str(self.profile.port), *self._options(), "--", f"{self.target}:{remote}",
+                str(local)]
 
     def check_connection(self, proc: subprocess.CompletedProcess) -> None:
         if proc.returncode == 255:  # ssh's own failures: refused, unreachable, auth, host key
@@ -140,10 +186,13 @@ class SshTransport(Transport):
 class AdbTransport(Transport):
     """Android Debug Bridge: ``adb -s SERIAL push|pull|shell``."""
 
+    kills_remote = True
+
     def __init__(self, profile: DeviceProfile) -> None:
         super().__init__(profile)
         if not profile.serial:
             raise EdgeflowError(f"device profile {profile.name}: adb transport needs serial")
+        refuse_option_like(profile, serial=profile.serial)
 
     def _adb(self) -> list[str]:
         return [self.profile.adb, "-s", self.profile.serial]

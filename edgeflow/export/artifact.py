@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-from edgeflow.checkpoint import file_sha256
+from edgeflow.files import file_sha256
 
 
 class Precision(str, Enum):

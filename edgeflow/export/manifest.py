@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 from edgeflow.cards import ModelCard
-from edgeflow.checkpoint import atomic_write
+from edgeflow.errors import EdgeflowError
 from edgeflow.export.artifact import Artifact, Precision
+from edgeflow.files import file_sha256, read_json
 
 TOOLS = ("edgeflow", "torch", "onnx", "onnxsim", "onnxruntime", "onnx2tf", "tensorflow", "ai-edge-litert", "numpy")
 
@@ -69,6 +69,24 @@ def build_manifest(*, card: ModelCard, source: dict[str, Any], calibration: dict
     }
 
 
-def write_json(path: Path, data: dict[str, Any]) -> None:
-    """Write JSON atomically (temp file + rename)."""
-    atomic_write(path, lambda tmp: tmp.write_text(json.dumps(data, indent=2) + "\n"))
+
+def verify_artifacts(folder: Path, name: str, files: list[Path]) -> dict[str, Any]:
+    """Check each of ``files`` against ``folder``/manifest.json (listed, same sha256) and that the manifest
+    is ``name``'s; return the manifest. A file swapped in by hand is refused, naming it."""
+    path = folder / "manifest.json"
+    if not path.is_file():
+        raise EdgeflowError(f"no manifest.json in {folder}: only files edgeflow exported are run; "
+                            f"run `edgeflow export {name}`")
+    manifest = read_json(path, "manifest")
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("artifacts"), list):
+        raise EdgeflowError(f"{path} is not an edgeflow manifest; re-export with `edgeflow export {name} --force`")
+    if manifest.get("model") != name:
+        raise EdgeflowError(f"{folder} holds an export of {manifest.get('model')!r}, not {name!r}")
+    listed = {a.get("file"): a.get("sha256") for a in manifest["artifacts"] if isinstance(a, dict)}
+    for f in files:
+        if f.name not in listed:
+            raise EdgeflowError(f"{f} is not listed in {path}; re-export with `edgeflow export {name} --force`")
+        if file_sha256(f) != listed[f.name]:
+            raise EdgeflowError(f"{f} does not match the sha256 in {path}: it is not the file edgeflow exported "
+                                f"for {name}. Re-export with `edgeflow export {name} --force`")
+    return manifest

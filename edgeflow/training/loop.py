@@ -25,7 +25,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from edgeflow.cards import ModelCard, get_card
-from edgeflow.checkpoint import atomic_write, default_checkpoint, load_weights, round_to_half, save_checkpoint
+from edgeflow.checkpoint import default_checkpoint, load_weights, round_to_half, save_checkpoint
+from edgeflow.files import atomic_write
 from edgeflow.data import load_dataset, preprocess
 from edgeflow.errors import EdgeflowError, Interrupted
 from edgeflow.progress import progress_bar
@@ -205,14 +206,32 @@ def _stop_on_sigint(enabled: bool) -> Iterator[dict[str, bool]]:
 
     def handler(signum: int, frame: Any) -> None:
         if flag["stop"]:
+            if callable(previous):  # the CLI's own handler: one line and exit 130
+                previous(signum, frame)
             raise KeyboardInterrupt
         flag["stop"] = True
 
-    previous = signal.signal(signal.SIGINT, handler)
+    previous = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, handler)
     try:
         yield flag
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def _resume_command(name: str, data: str, data_dir: Path | None, out: Path, run_dir: Path,
+                    dev: torch.device) -> str:
+    """The command that continues this run: the same files, data and device (the recipe is in the state)."""
+    argv = ["edgeflow", "train", name, "--data", data, "--resume"]
+    if data_dir is not None:
+        argv += ["--data-dir", str(data_dir)]
+    if out != default_checkpoint(name):
+        argv += ["--out", str(out)]
+    if run_dir != default_run_dir(out):
+        argv += ["--run-dir", str(run_dir)]
+    if dev.type != "cpu":
+        argv += ["--device", str(dev)]
+    return shlex.join(argv)
 
 
 def _command_line() -> str:
@@ -370,8 +389,7 @@ def _train(name: str, out: Path, data: str, data_dir: Path | None, config: Train
                         save_run_state()
                     raise TrainingInterrupted(
                         f"stopped at epoch {epoch + 1}, batch {b + 1}/{steps_per_epoch}; state saved in {run_dir}. "
-                        f"Resume with: edgeflow train {name} --data {data} --resume"
-                        + (f" --run-dir {run_dir}" if run_dir != default_run_dir(out) else ""))
+                        f"Resume with: {_resume_command(name, data, data_dir, out, run_dir, dev)}")
             ddp.sync_buffers(view, world)
             _end_epoch(prog, view, val_split if world.is_main else None, config, opt, started)
             if world.is_main:
@@ -388,7 +406,7 @@ def _train(name: str, out: Path, data: str, data_dir: Path | None, config: Train
             if flag["stop"]:
                 raise TrainingInterrupted(
                     f"stopped after epoch {epoch + 1}; state saved in {run_dir}. Resume with: "
-                    f"edgeflow train {name} --data {data} --resume")
+                    f"{_resume_command(name, data, data_dir, out, run_dir, dev)}")
 
     replicas = ddp.replica_report(world, net, first_shard)
     if not world.is_main:

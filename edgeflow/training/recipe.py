@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
@@ -41,10 +42,20 @@ class TrainConfig:
     qat: bool = False  # fine-tune with fake quantization (needs a starting checkpoint)
 
     def __post_init__(self) -> None:
+        numbers = ("lr", "momentum", "weight_decay", "warmup_epochs", "label_smoothing", "kd_weight",
+                   "temperature", "hint_weight")
+        for key in numbers:  # inf passes "> 0"; NaN fails every comparison but say so plainly
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise EdgeflowError(f"bad training recipe: {key} must be a finite number, got {value!r}")
         checks = [
             (self.epochs >= 1, "epochs must be >= 1"),
             (self.batch_size >= 1, "batch_size must be >= 1"),
             (self.lr > 0, "lr must be > 0"),
+            (0 <= self.momentum < 1, "momentum must be in [0, 1)"),
+            (self.weight_decay >= 0, "weight_decay must be >= 0"),
+            (self.warmup_epochs >= 0, "warmup_epochs must be >= 0"),
+            (self.hint_weight >= 0, "hint_weight must be >= 0"),
             (self.optimizer in OPTIMIZERS, f"optimizer must be one of {', '.join(OPTIMIZERS)}"),
             (self.schedule in SCHEDULES, f"schedule must be one of {', '.join(SCHEDULES)}"),
             (self.augment in AUGMENTS, f"augment must be one of {', '.join(AUGMENTS)}"),

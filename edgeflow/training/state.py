@@ -7,7 +7,8 @@ from typing import Any
 
 import torch
 
-from edgeflow.checkpoint import atomic_write, load_payload
+from edgeflow.checkpoint import load_payload
+from edgeflow.files import atomic_write
 from edgeflow.errors import EdgeflowError
 
 STATE_FORMAT = "edgeflow-train-state-1"
