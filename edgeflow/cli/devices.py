@@ -100,6 +100,8 @@ def bench(
     accept_new_host_key: Annotated[bool, typer.Option("--accept-new-host-key",
                                                       help="Trust an SSH host seen for the first time.")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    export_dir: Annotated[Optional[Path], typer.Option(
+        help="The export to run (checked against its manifest.json) [default: export/NAME].")] = None,
     out: Annotated[Optional[Path], typer.Option(
         help="Results folder [default: a new export/NAME.bench/DEVICE/<UTC time>/ per run]. E.g. "
              "models/NAME/results/DEVICE to update the committed results (needs --force where they exist).")] = None,
@@ -124,7 +126,7 @@ def bench(
     check_model_name(name)
     profile = load_profile(device)
     if profile.extra.get("gpu"):
-        _bench_gpu(name, profile, samples, json_out)
+        _bench_gpu(name, profile, samples, json_out, export_dir)
         return
     try:
         thread_list = [int(t) for t in threads.split(",") if t.strip()] or list(profile.threads)
@@ -135,7 +137,8 @@ def bench(
     with console.status(f"{name} on {profile.name}"):
         rows, run = bench_on_device(name, profile, precisions=[p.strip() for p in precision.split(",")],
                                     threads=thread_list, samples=samples, iters=iters,
-                                    accept_new_host_key=accept_new_host_key, results_dir=out, force=force)
+                                    accept_new_host_key=accept_new_host_key, results_dir=out, force=force,
+                                    export_folder=export_dir)
     if json_out:
         typer.echo(json.dumps([{**r.record, "parity": r.parity.__dict__, "cross_arch": r.cross_arch}
                                for r in rows], indent=2))
@@ -169,7 +172,7 @@ def bench(
         raise GateFailure("; ".join(failures + run.incomplete))
 
 
-def _bench_gpu(name, profile, samples: int, json_out: bool) -> None:
+def _bench_gpu(name, profile, samples: int, json_out: bool, folder: Path | None = None) -> None:
     """Desktop GPU: parity of PyTorch CUDA and ONNX Runtime CUDA/TensorRT against PyTorch CPU."""
     from edgeflow.cards import get_card
     from edgeflow.cli.tables import console, parity_table
@@ -183,7 +186,7 @@ def _bench_gpu(name, profile, samples: int, json_out: bool) -> None:
     from edgeflow.runtimes.torch_runner import TorchRunner
 
     missing = missing_ort_gpu(require_gpu(profile.name))
-    onnx_path = export_dir() / name / "model.onnx"
+    onnx_path = (folder or export_dir() / name) / "model.onnx"
     if not onnx_path.is_file():
         raise EdgeflowError(f"no {onnx_path}; run `edgeflow export {name}` first")
     verify_artifacts(onnx_path.parent, name, [onnx_path])

@@ -75,8 +75,12 @@ def run_command(command: typer.Typer) -> None:
     except typer.Abort:
         sys.exit(1)
     except typer.TyperException as e:  # usage errors (typer vendors click: there is no `click` module)
-        e.show()
-        sys.exit(2)
+        if type(e).__name__ == "NoArgsIsHelpError":  # a bare `edgeflow` / `edgeflow models`: the help text
+            e.show()
+            sys.exit(2)
+        ctx = getattr(e, "ctx", None)
+        hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+        _fail(f"edgeflow: error: {' '.join(e.format_message().split())}{hint}", 2)
     except OSError as e:
         if e.errno not in USER_ERRNOS:
             _internal_error(e)

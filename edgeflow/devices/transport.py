@@ -48,8 +48,10 @@ class Transport:
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout or self.profile.timeout_s)
         except subprocess.TimeoutExpired as e:
-            raise EdgeflowError(f"device {self.profile.name}: timed out after {e.timeout:.0f} s running "
-                                f"{shlex.join(cmd[-3:])}; check the device is up and not overloaded") from e
+            what = cmd[-1] if len(cmd[-1]) <= 120 else cmd[-1][:117] + "..."
+            raise EdgeflowError(f"device {self.profile.name}: timed out after {e.timeout:.0f} s running {what!r}; "
+                                "it was stopped there. Check the device is up and not overloaded, or raise "
+                                "timeout_s in its profile") from e
         except FileNotFoundError as e:
             raise EdgeflowError(f"device {self.profile.name}: {cmd[0]!r} is not installed on this host") from e
         except OSError as e:  # e.g. a profile path that is not executable
