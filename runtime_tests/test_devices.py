@@ -2,6 +2,7 @@
 
 import json
 import os
+import shlex
 import sys
 
 import pytest
@@ -103,9 +104,11 @@ def test_adb_exact_commands_and_real_results(exported, tmp_path, monkeypatch):
     assert log[1] == "adb -s standin-0001 shell 'mktemp -d /data/local/tmp/edgeflow.XXXXXX'"
     tmpdir = next(line.split()[-1] for line in log if " push " in line and line.endswith("ondevice_bench.py"))
     tmpdir = tmpdir.rsplit("/", 1)[0]
-    assert any(line.startswith(f"adb -s standin-0001 shell '{sys.executable} {tmpdir}/ondevice_bench.py "
-                               f"--interpreter ai_edge_litert --model {tmpdir}/model_int8.tflite --threads 1")
-               for line in log)
+    # the script runs tracked (its pid kept in the run folder, so a timeout can stop it on the phone)
+    inner = shlex.join(["sh", "-c", 'echo $$ > "$0/.edgeflow-run.pid"; exec "$@"', tmpdir, sys.executable,
+                        f"{tmpdir}/ondevice_bench.py", "--interpreter", "ai_edge_litert", "--model",
+                        f"{tmpdir}/model_int8.tflite", "--threads", "1"])
+    assert any(line.startswith(f"adb -s standin-0001 shell {shlex.quote(inner)[:-1]}") for line in log), log
     assert log[-1] == f"adb -s standin-0001 shell 'rm -rf {tmpdir}'"
     assert adb.endswith("standins/adb") and isinstance(make_transport(profile), AdbTransport)
 

@@ -45,7 +45,7 @@ def test_gates_hold_on_all_test_images(exported_10k):
 def test_output_folder_matches_the_contract(exported_10k):
     out = exported_10k.out_dir
     assert sorted(p.name for p in out.iterdir()) == [
-        "manifest.json", "model.onnx", "model_fp32.tflite", "model_int8.tflite", "parity.json", "parity.md"]
+        ".edgeflow", "manifest.json", "model.onnx", "model_fp32.tflite", "model_int8.tflite", "parity.json", "parity.md"]
     m = json.loads((out / "manifest.json").read_text())
     assert m["source"]["sha256"] == file_sha256(default_checkpoint(NAME))
     assert m["calibration"]["count"] == 500 and m["calibration"]["split"] == "train"

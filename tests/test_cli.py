@@ -31,12 +31,16 @@ def test_unknown_model_is_one_line_exit_2():
     assert line.endswith("See `edgeflow models list`.")
 
 
-def test_existing_output_needs_force(tmp_path):
+def test_existing_output_needs_force_and_a_users_folder_is_never_replaced(tmp_path):
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "keep.txt").write_text("old")
-    r = edgeflow("export", "sep_res18_s3", "--random-init", "--out", str(tmp_path / "out"))
-    assert r.returncode == 2 and "--force" in r.stderr and "Traceback" not in r.stderr
+    for force in ([], ["--force"]):
+        r = edgeflow("export", "sep_res18_s3", "--random-init", "--out", str(tmp_path / "out"), *force)
+        assert r.returncode == 2 and "not made by edgeflow" in r.stderr and "Traceback" not in r.stderr
     assert (tmp_path / "out" / "keep.txt").read_text() == "old"
+    (tmp_path / "out" / ".edgeflow").write_text("{}")  # edgeflow's own folder: replaced with --force only
+    r = edgeflow("export", "sep_res18_s3", "--random-init", "--out", str(tmp_path / "out"))
+    assert r.returncode == 2 and "pass --force" in r.stderr and (tmp_path / "out" / "keep.txt").exists()
 
 
 @pytest.mark.parametrize("content,expected", [(None, "edgeflow train sep_res18_s3"), (b"garbage", "corrupt")])

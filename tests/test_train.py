@@ -2,6 +2,7 @@
 
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -61,7 +62,9 @@ def test_ctrl_c_then_resume_gives_the_same_weights_as_an_uninterrupted_run(tmp_p
     assert "--resume" in err and "Traceback" not in err
     state = torch.load(tmp_path / "a_run" / "last.pt", weights_only=True)
     assert state["progress"]["epoch"] < 3
-    resumed = _cli(*args, "--out", str(tmp_path / "a.pt"), "--resume")
+    hint = shlex.split(err.split("Resume with: ")[1].strip().splitlines()[0])  # run exactly what it says
+    assert hint[:3] == ["edgeflow", "train", "sep_res18_s3"] and hint[hint.index("--out") + 1] == str(tmp_path / "a.pt")
+    resumed = _cli(*hint[2:])
     _, err = resumed.communicate(timeout=300)
     assert resumed.returncode == 0, err
     straight = _cli(*args, "--out", str(tmp_path / "b.pt"))

@@ -59,6 +59,8 @@ def run_command(command: typer.Typer) -> None:
         signal.signal(sig, _on_signal)
     try:
         code = command(standalone_mode=False)
+        if code == 128 + signal.SIGINT:  # a KeyboardInterrupt raised in code: typer returns 130 silently
+            _fail(f"edgeflow: {_signal_words(signal.SIGINT)}; nothing half-written was kept", code, "yellow")
         if isinstance(code, int) and code:  # typer.Exit(n) comes back as a return value here
             sys.exit(code)
     except (Stopped, KeyboardInterrupt) as e:
