@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_export.py [--threads 1] [--iters 500] [--rounds 3]
 
 Everything is measured in one run on one machine. Each runtime is timed in its own fresh process
-(edgeflow.bench), ``rounds`` times interleaved; the reported latency is the median of the per-round p50s.
+(edgeflow.check.latency), ``rounds`` times interleaved; the reported latency is the median of the per-round p50s.
 Writes bench/results/export_bench.json and prints a Markdown table for BENCHMARKS.md.
 """
 
@@ -22,9 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from edgeflow.bench import BenchSpec, benchmark
+from edgeflow.check.latency import BenchSpec, benchmark
 from edgeflow.export.manifest import tool_versions
-from edgeflow.stats import net_stats
+from edgeflow.zoo.stats import net_stats
 
 NAME = "sep_res18_s3"
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,7 +82,7 @@ def main() -> None:
         export_s = [timed_export(out) for _ in range(args.rounds)]
         import torch
 
-        from edgeflow.checkpoint import default_checkpoint
+        from edgeflow.zoo.checkpoint import default_checkpoint
 
         weights = Path(tmp) / "weights.pt"
         torch.save(torch.load(default_checkpoint(NAME), weights_only=True)["state_dict"], weights)

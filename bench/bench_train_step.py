@@ -21,9 +21,9 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from edgeflow.registry import create_model, list_models
-from edgeflow.stats import net_stats
-from edgeflow.training.loop import AllExits
+from edgeflow.training.evaluate import AllExits
+from edgeflow.zoo.registry import create_model, list_models
+from edgeflow.zoo.stats import net_stats
 
 ROOT = Path(__file__).resolve().parent.parent
 EPOCH_IMAGES = 55_000

@@ -5,7 +5,8 @@ The loop lives in :mod:`edgeflow.training.loop`; recipes in :mod:`edgeflow.train
 
 from __future__ import annotations
 
-from edgeflow.training.loop import TrainingInterrupted, TrainResult, evaluate, train
+from edgeflow.training.evaluate import evaluate
+from edgeflow.training.loop import TrainingInterrupted, TrainResult, train
 from edgeflow.training.recipe import TrainConfig
 
 __all__ = ["TrainConfig", "TrainResult", "TrainingInterrupted", "evaluate", "train"]

@@ -6,13 +6,13 @@ import shlex
 import sys
 
 import pytest
-
 from devices_fixtures import STANDIN_ADB, Sshd, adb_profile
-from edgeflow.devices import remote
-from edgeflow.devices.bench_device import bench_on_device
+
 from edgeflow.devices.profile import load_profile
 from edgeflow.devices.transport import AdbTransport, make_transport
 from edgeflow.errors import EdgeflowError
+from edgeflow.runtimes import remote
+from edgeflow.workflows.device_bench import bench_on_device
 
 pytestmark = pytest.mark.xdist_group("device_suites")  # one worker builds the `exported` fixture
 
@@ -74,16 +74,16 @@ def test_ssh_timeout(sshd, exported, tmp_path):
 
 def test_sshd_stopped_mid_run_keeps_what_was_measured(exported, tmp_path, monkeypatch):
     server = Sshd(tmp_path / "sshd2").start()
-    real = remote._one_run
+    real = remote.RemoteRunner.infer_all
     calls = []
 
-    def one_run_then_stop_server(*args, **kw):
-        rec = real(*args, **kw)
-        calls.append(rec)
+    def run_then_stop_server(self, *args, **kw):
+        logits = real(self, *args, **kw)
+        calls.append(logits)
         server.stop()  # the board goes away after the first measurement
-        return rec
+        return logits
 
-    monkeypatch.setattr(remote, "_one_run", one_run_then_stop_server)
+    monkeypatch.setattr(remote.RemoteRunner, "infer_all", run_then_stop_server)
     rows, run = _bench(server.profile(), exported, tmp_path, precisions=["fp32", "int8"])
     assert [r.precision for r in rows] == ["fp32"] and len(calls) == 1
     assert run.incomplete and run.incomplete[0].startswith("int8 x1 threads: not measured")
@@ -129,7 +129,7 @@ def test_desktop_gpu_is_reported_unavailable_not_run_on_cpu():
     """This machine has no GPU (a GPU machine runs the real path: see the devices README)."""
     import subprocess
 
-    from edgeflow.devices.gpu import gpu_status
+    from edgeflow.runtimes.gpu import gpu_status
 
     ok, reason, _ = gpu_status()
     if ok:

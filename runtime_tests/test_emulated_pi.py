@@ -6,10 +6,10 @@ import json
 import pytest
 
 from edgeflow.devices import arm_sysroot
-from edgeflow.devices.bench_device import bench_on_device
 from edgeflow.devices.profile import load_profile
 from edgeflow.devices.transport import make_transport
 from edgeflow.errors import EdgeflowError
+from edgeflow.workflows.device_bench import bench_on_device
 
 NAME = "sep_res18_s3"
 # One pytest-xdist worker runs this module and test_devices.py: they share the session's `exported` fixture,

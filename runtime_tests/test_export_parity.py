@@ -6,15 +6,15 @@ import json
 import numpy as np
 import pytest
 
-from edgeflow.cards import get_card
-from edgeflow.checkpoint import default_checkpoint
-from edgeflow.files import file_sha256
+from edgeflow.check.parity import max_diff_bound
 from edgeflow.data import load_dataset, preprocess
 from edgeflow.export.artifact import Precision
 from edgeflow.export.inspect import inspect_tflite
-from edgeflow.parity import max_diff_bound
-from edgeflow.pipeline import ExportOptions, run_export
+from edgeflow.files import file_sha256
 from edgeflow.runtimes.tflite_runner import TFLiteRunner
+from edgeflow.workflows.export import ExportOptions, run_export
+from edgeflow.zoo.cards import get_card
+from edgeflow.zoo.checkpoint import default_checkpoint
 
 NAME = "sep_res18_s3"
 pytestmark = pytest.mark.xdist_group("export_parity")  # one pytest-xdist worker builds the fixture once

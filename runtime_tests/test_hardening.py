@@ -12,11 +12,11 @@ import time
 from pathlib import Path
 
 import pytest
-
 from devices_fixtures import STANDIN_ADB, Sshd, adb_profile
-from edgeflow.devices import remote
+
 from edgeflow.devices.transport import make_transport
 from edgeflow.errors import EdgeflowError
+from edgeflow.workflows.device_bench import run_on_device
 
 NAME = "sep_res18_s3"
 QUICK = ["--parity-samples", "50", "--no-bench"]
@@ -121,7 +121,7 @@ def test_ssh_timeout_stops_the_remote_process_and_removes_its_folder(exported, t
     try:
         profile = server.profile(python=str(_slow_python(tmp_path, "4711.1")), timeout_s=3)
         with pytest.raises(EdgeflowError, match="timed out"):
-            remote.run_models(make_transport(profile), {"int8": exported / "model_int8.tflite"},
+            run_on_device(make_transport(profile), {"int8": exported / "model_int8.tflite"},
                               __import__("numpy").zeros((2, 1, 28, 28), "float32"), [1], iters=5)
         time.sleep(1.5)  # the TERM/KILL sequence on the device
         assert _running("sleep 4711.1") == [] and os.listdir(profile.work_dir) == []
@@ -137,7 +137,7 @@ def test_adb_timeout_stops_the_process_on_the_phone(exported, tmp_path, monkeypa
     profile = adb_profile(python=str(_slow_python(tmp_path, "4711.2")), timeout_s=3)
     try:
         with pytest.raises(EdgeflowError, match="timed out"):
-            remote.run_models(make_transport(profile), {"int8": exported / "model_int8.tflite"},
+            run_on_device(make_transport(profile), {"int8": exported / "model_int8.tflite"},
                               __import__("numpy").zeros((2, 1, 28, 28), "float32"), [1], iters=5)
         time.sleep(1.5)
         assert _running("sleep 4711.2") == []
@@ -187,6 +187,6 @@ def test_bench_never_replaces_measured_results_silently(exported, tmp_path):
     _, err = int8.communicate(timeout=300)
     assert int8.returncode == 0, err
     assert (tmp_path / "r" / "fp32.json").read_bytes() == before and (tmp_path / "r" / "int8.json").is_file()
-    from edgeflow.devices.bench_device import _latency_series
+    from edgeflow.workflows.device_bench import _latency_series
 
     assert set(_latency_series(tmp_path / "r", NAME)) == {"fp32", "int8"}  # the plot shows both

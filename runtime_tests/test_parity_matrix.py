@@ -9,14 +9,17 @@
   untrained nets have no accuracy to keep.
 """
 
+import json
+from dataclasses import replace
+
 import pytest
 import torch
 
-from edgeflow.cards import get_card
-from edgeflow.checkpoint import default_checkpoint
 from edgeflow.export.artifact import Precision
-from edgeflow.pipeline import ExportOptions, run_export
-from edgeflow.registry import list_models
+from edgeflow.workflows.export import ExportOptions, run_export
+from edgeflow.zoo.cards import get_card
+from edgeflow.zoo.checkpoint import default_checkpoint
+from edgeflow.zoo.registry import list_models
 
 ALL = (Precision.FP32, Precision.FP16, Precision.DYNAMIC, Precision.INT8)
 
@@ -78,8 +81,8 @@ def test_fp32_and_int8_one_net_per_family(name, tmp_path):
 
 
 def test_sep_res18_s3_full_chain_on_10k_images(tmp_path):
+    from edgeflow.check.localize import layer_errors, tflite_layer_errors
     from edgeflow.data import load_dataset, preprocess
-    from edgeflow.localize import layer_errors, tflite_layer_errors
 
     name = "sep_res18_s3"
     result = run_export(name, _options(name, tmp_path, precisions=ALL, onnx_int8=True))
@@ -109,7 +112,7 @@ def test_self_distillation_exit_deploys_alone(exit_, tmp_path):
     result = run_export("sd_resnet18_lite", _options("sd_resnet18_lite", tmp_path, parity_samples=200, exit=exit_))
     assert result.parity, result.parity.failures()
     assert result.manifest["source"]["exit"] == exit_
-    from edgeflow.registry import create_model
+    from edgeflow.zoo.registry import create_model
 
     net = create_model("sd_resnet18_lite")
     used = [net.stem, *net.stages[:exit_], net.heads[exit_ - 1]]  # what exit k runs; deeper stages must be absent
@@ -125,3 +128,14 @@ def test_exit_on_a_plain_net_is_an_input_error(tmp_path):
         run_export("sep_res18_s3", _options("sep_res18_s3", tmp_path, exit=2))
     with pytest.raises(EdgeflowError, match="exit must be 1..4"):
         run_export("sd_vgg11_lite", _options("sd_vgg11_lite", tmp_path, exit=5))
+
+
+def test_latency_of_an_exit_times_that_exit(tmp_path):
+    """The PyTorch latency worker rebuilds the net from its name: it must deploy the exported exit, not the
+    full-depth net (it once timed all four stages for `--exit 1`)."""
+    opts = replace(_options("sd_resnet18_lite", tmp_path, parity_samples=50, exit=1), bench=True, bench_iters=5)
+    result = run_export("sd_resnet18_lite", opts)
+    (pytorch,) = [r for r in result.bench if r.runtime == "pytorch"]
+    assert pytorch.exit == 1 and pytorch.iters == 5
+    saved = json.loads((result.out_dir / "parity.json").read_text())["latency"]
+    assert [r["exit"] for r in saved if r["runtime"] == "pytorch"] == [1]

@@ -65,7 +65,7 @@ def test_cifar_real_layout_still_loads_every_protocol(tmp_path):
 
 
 def test_checkpoint_with_payload_through_the_cli(tmp_path, marker):
-    from edgeflow.checkpoint import FORMAT
+    from edgeflow.zoo.checkpoint import FORMAT
 
     ckpt = tmp_path / "evil.pt"
     torch.save({"format": FORMAT, "model": "sep_res18_s3", "state_dict": {}, "meta": Payload(marker)}, ckpt)
@@ -76,7 +76,7 @@ def test_checkpoint_with_payload_through_the_cli(tmp_path, marker):
 
 
 def test_pruned_file_with_payload(tmp_path, marker):
-    from edgeflow.prune import load_pruned
+    from edgeflow.workflows.prune import load_pruned
 
     path = tmp_path / "pruned.pt"
     torch.save({"format": "edgeflow-pruned-1", "x": Payload(marker)}, path)
@@ -103,8 +103,8 @@ def test_embedded_npz_with_a_pickled_object_array(tmp_path, marker):
 
 def test_device_outputs_with_a_pickled_object_array(tmp_path, marker):
     from edgeflow.devices.profile import DeviceProfile
-    from edgeflow.devices.remote import _load_logits
     from edgeflow.devices.transport import LocalTransport
+    from edgeflow.runtimes.remote import _load_logits
 
     np.save(tmp_path / "logits.npy", np.array([Payload(marker)], dtype=object), allow_pickle=True)
     with pytest.raises(EdgeflowError, match="not a numeric .npy"):
@@ -113,9 +113,9 @@ def test_device_outputs_with_a_pickled_object_array(tmp_path, marker):
 
 def test_json_and_toml_loaders_refuse_a_pickle(tmp_path, marker, monkeypatch):
     """Results, stamps, profiles and cards are parsed as JSON/TOML only: a pickle there is a clear error."""
-    from edgeflow.card_record import int8_accuracy
     from edgeflow.devices import arm_sysroot
     from edgeflow.devices.profile import load_profile
+    from edgeflow.zoo.record import int8_accuracy
 
     blob = pickle.dumps(Payload(marker))
     (tmp_path / "parity.json").write_bytes(blob)

@@ -7,27 +7,30 @@ from typing import Annotated, Optional
 
 import typer
 
+from edgeflow.cli.options import (CalibSamples, Checkpoint, Data, DataDir, JsonOut, MaxAbsDiff, MaxInt8Drop,
+                                  MinAgreement, ModelName, ParitySamples, PerTensor, RandomInit)
+
 
 def export(
-    name: Annotated[str, typer.Argument(help="Registered model name (see `edgeflow models list`).")],
+    name: ModelName,
     int8: Annotated[bool, typer.Option("--int8", help="Also write a full-integer int8 TFLite model.")] = False,
     float_io: Annotated[bool, typer.Option("--float-io", help="int8 model keeps float32 input/output.")] = False,
-    per_tensor: Annotated[bool, typer.Option("--per-tensor", help="Per-tensor weight scales (default per-channel).")] = False,
-    checkpoint: Annotated[Optional[Path], typer.Option(help="Checkpoint [default: models/NAME/weights.pt].")] = None,
-    random_init: Annotated[bool, typer.Option("--random-init", help="Export untrained weights (seed 0).")] = False,
+    per_tensor: PerTensor = False,
+    checkpoint: Checkpoint = None,
+    random_init: RandomInit = False,
     out: Annotated[Optional[Path], typer.Option(help="Output folder [default: export/NAME].")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing output folder.")] = False,
-    data: Annotated[str, typer.Option(help="Dataset for calibration (train split) and parity (test split).")] = "fashion-mnist-embedded",
-    data_dir: Annotated[Optional[Path], typer.Option(help="Folder holding the dataset files.")] = None,
-    parity_samples: Annotated[Optional[int], typer.Option(min=1, help="Test images for parity [default: all].")] = None,
-    calib_samples: Annotated[int, typer.Option(min=1, help="Training images used to calibrate int8.")] = 500,
+    data: Data = "fashion-mnist-embedded",
+    data_dir: DataDir = None,
+    parity_samples: ParitySamples = None,
+    calib_samples: CalibSamples = 500,
     threads: Annotated[int, typer.Option(min=1, help="Threads for every runtime's latency run.")] = 1,
     bench_iters: Annotated[int, typer.Option(min=1, help="Timed single-image runs per runtime.")] = 200,
     no_bench: Annotated[bool, typer.Option("--no-bench", help="Skip the latency/memory measurement.")] = False,
-    max_abs_diff: Annotated[Optional[float], typer.Option(help="Gate: fp32 max |logit diff| vs PyTorch (plus the card's fp32_max_rel_diff × max |logit|).")] = None,
-    min_agreement: Annotated[Optional[float], typer.Option(help="Gate: fp32 top-1 agreement (0-1).")] = None,
-    max_int8_drop: Annotated[Optional[float], typer.Option(help="Gate: int8 accuracy drop, pp.")] = None,
-    json_out: Annotated[bool, typer.Option("--json", help="Print parity.json instead of the table.")] = False,
+    max_abs_diff: MaxAbsDiff = None,
+    min_agreement: MinAgreement = None,
+    max_int8_drop: MaxInt8Drop = None,
+    json_out: JsonOut = False,
     exit_: Annotated[Optional[int], typer.Option("--exit", min=1, help="Self-distillation nets: export shallow "
                                                  "classifier N (1 = shallowest) alone.")] = None,
 ) -> None:
@@ -38,8 +41,8 @@ def export(
     """
     from edgeflow.cli.report import gate_overrides, run_and_report
     from edgeflow.export.artifact import Precision
-    from edgeflow.pipeline import ExportOptions
-    from edgeflow.registry import check_model_name
+    from edgeflow.workflows.export import ExportOptions
+    from edgeflow.zoo.registry import check_model_name
 
     check_model_name(name)
     precisions = (Precision.FP32, Precision.INT8) if int8 else (Precision.FP32,)

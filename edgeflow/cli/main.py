@@ -10,6 +10,7 @@ import sys
 
 import typer
 
+from edgeflow.cli import bench as bench_cmd
 from edgeflow.cli import devices as devices_cmd
 from edgeflow.cli import export as export_cmd
 from edgeflow.cli import inspect as inspect_cmd
@@ -24,7 +25,7 @@ cli = typer.Typer(
     rich_markup_mode=None)  # help texts say "[default: ...]": print brackets, do not parse them as markup
 cli.add_typer(models_cmd.app, name="models")
 cli.add_typer(devices_cmd.app, name="devices")
-cli.command("bench")(devices_cmd.bench)
+cli.command("bench")(bench_cmd.bench)
 cli.command("train")(train_cmd.train)
 cli.command("export")(export_cmd.export)
 cli.command("inspect")(inspect_cmd.inspect)

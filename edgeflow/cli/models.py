@@ -20,10 +20,10 @@ def list_cmd(
     """One table of all registered nets: params, MFLOPs, trained accuracy, paper claims vs ours."""
     from rich.table import Table
 
-    from edgeflow.cards import get_card
     from edgeflow.cli.tables import console
-    from edgeflow.registry import list_models
-    from edgeflow.stats import claim_rows, net_stats
+    from edgeflow.zoo.cards import get_card
+    from edgeflow.zoo.registry import list_models
+    from edgeflow.zoo.stats import claim_rows, net_stats
 
     rows = []
     for name in list_models(pattern):
@@ -62,9 +62,9 @@ def info_cmd(
     """A net's card: input contract, params and FLOPs, the paper's claims beside ours."""
     from rich.table import Table
 
-    from edgeflow.cards import get_card
     from edgeflow.cli.tables import console
-    from edgeflow.stats import claim_rows, net_stats
+    from edgeflow.zoo.cards import get_card
+    from edgeflow.zoo.stats import claim_rows, net_stats
 
     card, stats = get_card(name), net_stats(name)
     claims = claim_rows(card)
@@ -98,8 +98,8 @@ def readme_cmd(
     check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 listing stale READMEs.")] = False,
 ) -> None:
     """Generate models/NAME/README.md from the card and the recomputed params/FLOPs/claims."""
-    from edgeflow.model_readme import readme_path, stale_readmes, write_readme
-    from edgeflow.registry import check_model_name, list_models
+    from edgeflow.zoo.readme import readme_path, stale_readmes, write_readme
+    from edgeflow.zoo.registry import check_model_name, list_models
 
     for name in names or []:
         check_model_name(name)
@@ -126,9 +126,9 @@ def record_cmd(
              "machine's cores and CPU type].")] = None,
 ) -> None:
     """Write how models/NAME/weights.pt was made ([trained]) and its accuracies into the card; refresh its README."""
-    from edgeflow.card_record import record
-    from edgeflow.model_readme import readme_path, write_readme
-    from edgeflow.registry import check_model_name
+    from edgeflow.zoo.readme import readme_path, write_readme
+    from edgeflow.zoo.record import record
+    from edgeflow.zoo.registry import check_model_name
 
     check_model_name(name)
     card = record(name, parity, hardware)

@@ -25,9 +25,9 @@ def prune(
                                             "pointwise (SVD-initialised), as CResNet does.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing output file.")] = False,
 ) -> None:
-    """Channel-prune NAME's bottlenecks (edgeflow.prune) and write the smaller net's weights to --out."""
-    from edgeflow.prune import prune_to_file
-    from edgeflow.registry import check_model_name
+    """Channel-prune NAME's bottlenecks (edgeflow.layers.surgery) and write the smaller net's weights to --out."""
+    from edgeflow.workflows.prune import prune_to_file
+    from edgeflow.zoo.registry import check_model_name
 
     check_model_name(name)
     meta = prune_to_file(name, out, ratio=ratio, criterion=criterion.value, depthwise=depthwise,

@@ -9,7 +9,6 @@ import typer
 
 from edgeflow.cli.tables import console, parity_table
 
-
 GATE_RANGES = {  # flag → (card key, lowest, highest): a value outside is bad input, never a disabled gate
     "--max-abs-diff": ("fp32_max_abs_diff", 0.0, math.inf),
     "--min-agreement": ("fp32_min_agreement", 0.0, 1.0),
@@ -37,7 +36,7 @@ def gate_overrides(max_abs_diff: float | None, min_agreement: float | None, max_
 def run_and_report(name: str, opts, *, json_out: bool):  # opts: ExportOptions
     """Run the export pipeline; print the table (or parity.json); raise GateFailure on a broken gate."""
     from edgeflow.errors import GateFailure
-    from edgeflow.pipeline import run_export
+    from edgeflow.workflows.export import run_export
 
     with console.status(f"{name}") as status:
         def step(msg: str) -> None:

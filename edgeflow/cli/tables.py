@@ -5,8 +5,8 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from edgeflow.bench import BenchRecord
-from edgeflow.parity import ParityReport
+from edgeflow.check.latency import BenchRecord
+from edgeflow.check.parity import ParityReport
 
 # Off a terminal (CI logs, pipes) rich would wrap tables at 80 columns; give them room instead.
 console = Console()
@@ -41,3 +41,32 @@ def parity_table(report: ParityReport, bench: tuple[BenchRecord, ...], sizes: di
 
 def _size_kb(n: int | None) -> str:
     return "-" if n is None else f"{n / 1024:.0f}"
+
+
+def device_table(name: str, profile, rows, samples: int) -> Table:
+    """One row per precision × thread count of a device bench (``workflows.device_bench.DeviceBenchRow``)."""
+    emulated = bool(profile.extra.get("emulated"))
+    kind = " — EMULATED: latency is qemu's, not a device's" if emulated else ""
+    t = Table(title=f"{name} on {profile.name} ({profile.transport}){kind}, parity on {samples} images")
+    lat_cols = ("emulated p50 ms", "emulated p99 ms") if emulated else ("p50 ms", "p90 ms", "p99 ms")
+    cols = ("device", "arch", "precision", "threads", *lat_cols, "peak RSS MB", "size KB", "agree %",
+            "top-1 %", *(("vs host (XNNPACK)",) if emulated else ()), "gate")
+    for col in cols:
+        t.add_column(col, justify="left" if col in ("device", "arch", "precision", "gate") else "right")
+    for r in rows:
+        lat = r.record["latency"]
+        lats = [lat["p50_ms"], lat["p99_ms"]] if emulated else [lat["p50_ms"], lat["p90_ms"], lat["p99_ms"]]
+        cross = [_cross_arch_cell(r.cross_arch)] if emulated else []
+        t.add_row(r.device, r.record["arch"], r.precision, str(r.threads), *(f"{v:.3f}" for v in lats),
+                  f"{r.record['peak_rss_mb']:.0f}", f"{r.record['model_bytes'] / 1024:.0f}",
+                  f"{100 * r.parity.agreement:.2f}", f"{100 * r.parity.accuracy:.2f}", *cross,
+                  "; ".join(r.failures) or "ok")
+    return t
+
+
+def _cross_arch_cell(c: dict | None) -> str:
+    if not c:
+        return "-"
+    if c.get("bit_exact"):
+        return "bit-exact"
+    return f"{c['values_off']} values ≤{c['lsb_max']} LSB" if "lsb_max" in c else f"{c['max_abs_diff']:.1e}"

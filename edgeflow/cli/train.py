@@ -63,15 +63,16 @@ def train(
 
     Nets with several exits train with self-distillation; --teacher NAME distils another net into this one. Several processes: torchrun --nproc_per_node=N -m edgeflow.train NAME ... (same flags).
     """  # noqa: E501 (one line per paragraph: the help formatter wraps it)
-    from edgeflow.cards import get_card
-    from edgeflow.checkpoint import default_checkpoint
     from edgeflow.cli.tables import console
     from edgeflow.errors import EdgeflowError
-    from edgeflow.registry import check_model_name
     from edgeflow.training.distributed import World
-    from edgeflow.training.loop import default_run_dir, resolve_device
+    from edgeflow.training.run_files import default_run_dir
+    from edgeflow.training.setup import resolve_device
     from edgeflow.training.loop import train as run_training
     from edgeflow.training.recipe import recipe_from_card
+    from edgeflow.zoo.cards import get_card
+    from edgeflow.zoo.checkpoint import default_checkpoint
+    from edgeflow.zoo.registry import check_model_name
 
     check_model_name(name)
     if qat and from_checkpoint is None and not resume:

@@ -12,9 +12,9 @@ import numpy as np
 
 from edgeflow.data.idx import find_idx, read_idx
 from edgeflow.data.imageset import ImageSet
+from edgeflow.data.safe_pickle import load_data_pickle
 from edgeflow.errors import EdgeflowError
 from edgeflow.paths import data_dir
-from edgeflow.safe_pickle import load_data_pickle
 
 FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")

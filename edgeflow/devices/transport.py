@@ -15,7 +15,6 @@ from pathlib import Path
 from edgeflow.devices.profile import DeviceProfile
 from edgeflow.errors import EdgeflowError
 
-
 PID_FILE = ".edgeflow-run.pid"
 
 

@@ -24,7 +24,7 @@ def inspect_tflite(path: Path) -> dict:
     """
     from ai_edge_litert.interpreter import Interpreter
 
-    from edgeflow.quiet import native_stderr_captured
+    from edgeflow.runtimes.quiet import native_stderr_captured
 
     with native_stderr_captured():
         interp = Interpreter(model_path=str(path))

@@ -7,10 +7,10 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from edgeflow.cards import ModelCard
 from edgeflow.errors import EdgeflowError
 from edgeflow.export.artifact import Artifact, Precision
 from edgeflow.files import file_sha256, read_json
+from edgeflow.zoo.cards import ModelCard
 
 TOOLS = ("edgeflow", "torch", "onnx", "onnxsim", "onnxruntime", "onnx2tf", "tensorflow", "ai-edge-litert", "numpy")
 

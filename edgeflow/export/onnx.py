@@ -8,8 +8,8 @@ from pathlib import Path
 import torch
 import torch.nn as nn
 
-from edgeflow.cards import ModelCard
 from edgeflow.export.artifact import Artifact, Precision
+from edgeflow.zoo.cards import ModelCard
 
 INPUT_NAME = "input"
 OUTPUT_NAME = "logits"

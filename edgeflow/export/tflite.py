@@ -14,7 +14,7 @@ import numpy as np
 
 from edgeflow.errors import EdgeflowError
 from edgeflow.export.artifact import Artifact, Precision
-from edgeflow.quiet import native_stderr_captured
+from edgeflow.runtimes.quiet import native_stderr_captured
 
 FILE_NAMES = {Precision.FP32: "model_fp32.tflite", Precision.FP16: "model_fp16.tflite",
               Precision.DYNAMIC: "model_dynamic.tflite", Precision.INT8: "model_int8.tflite"}

@@ -2,8 +2,8 @@
 
 Paper: Luo et al., ISCEIC 2021, doi:10.1109/ISCEIC53685.2021.00022 — only the brief is known: 4.08 M
 parameters (about 1/5 of ResNet-50), ~90.2 % top-1 on Animals-10. Our recipe (assumed; see the card):
-prune the inner widths of every bottleneck by BN-γ ranking (``edgeflow.prune.prune_bottlenecks``), then
-split each 3×3 conv into depthwise + pointwise (``edgeflow.prune.depthwise_decompose``). ``cresnet50`` is
+prune the inner widths of every bottleneck by BN-γ ranking (``edgeflow.layers.surgery.prune_bottlenecks``), then
+split each 3×3 conv into depthwise + pointwise (``edgeflow.layers.surgery.depthwise_decompose``). ``cresnet50`` is
 the result of those two steps on ``resnet50`` with the ratio that lands on the paper's 4.08 M.
 """
 
@@ -12,33 +12,14 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from edgeflow.registry import register_model
+from edgeflow.layers.bottleneck import Bottleneck
+from edgeflow.layers.surgery import depthwise_decompose, prune_bottlenecks
+from edgeflow.nets._registry import register_model
 
 # Share of every bottleneck's inner channels removed. With the residual widths kept intact (our assumption),
 # the paper's 4.08 M is reached only at 0.87 (4.075 M at 28x28x1, 10 classes): the shortcut projections alone
 # hold 2.8 M. The paper may also have pruned outer widths; its text is not available.
 CRESNET_PRUNE_RATIO = 0.87
-
-
-class Bottleneck(nn.Module):
-    """ResNet v1.5 bottleneck: 1×1 → 3×3 (stride) → 1×1 (×4), BN after each, projection when shapes change."""
-
-    def __init__(self, cin: int, mid: int, stride: int) -> None:
-        super().__init__()
-        cout = mid * 4
-        self.conv1, self.bn1 = nn.Conv2d(cin, mid, 1, bias=False), nn.BatchNorm2d(mid)
-        self.conv2, self.bn2 = nn.Conv2d(mid, mid, 3, stride, 1, bias=False), nn.BatchNorm2d(mid)
-        self.conv3, self.bn3 = nn.Conv2d(mid, cout, 1, bias=False), nn.BatchNorm2d(cout)
-        self.relu = nn.ReLU(inplace=True)
-        self.downsample = None
-        if stride != 1 or cin != cout:
-            self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.relu(self.bn1(self.conv1(x)))
-        out = self.relu(self.bn2(self.conv2(out)))
-        out = self.bn3(self.conv3(out))
-        return self.relu(out + (self.downsample(x) if self.downsample is not None else x))
 
 
 class ResNet50(nn.Module):
@@ -74,8 +55,6 @@ def resnet50(num_classes: int = 10, in_chans: int = 1, img_size: int = 28) -> nn
 @register_model
 def cresnet50(num_classes: int = 10, in_chans: int = 1, img_size: int = 28) -> nn.Module:
     """ResNet-50 → BN-γ channel pruning of the inner widths → depthwise decomposition of the 3×3 convs."""
-    from edgeflow.prune import depthwise_decompose, prune_bottlenecks
-
     base = ResNet50(num_classes=num_classes, in_chans=in_chans, img_size=img_size)
     model = depthwise_decompose(prune_bottlenecks(base, CRESNET_PRUNE_RATIO, "bn_gamma"))
     # Start every residual branch at zero (torchvision's zero_init_residual): the 16 pruned branches (8 to 67

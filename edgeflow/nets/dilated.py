@@ -18,7 +18,7 @@ import torch
 import torch.nn as nn
 
 from edgeflow.layers import ConvBNReLU, SeparableConv2d
-from edgeflow.registry import register_model
+from edgeflow.nets._registry import register_model
 
 # (output channels, stride) of MobileNet-V1's 13 depthwise-separable blocks
 MOBILENET_BLOCKS = ((64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2),

@@ -19,7 +19,7 @@ import torch.nn as nn
 
 from edgeflow.layers import ConvBNReLU, SeparableConv2d
 from edgeflow.layers.attention import SimAM
-from edgeflow.registry import register_model
+from edgeflow.nets._registry import register_model
 
 
 class GroupDSBlock(nn.Module):

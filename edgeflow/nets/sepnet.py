@@ -16,7 +16,7 @@ import torch
 import torch.nn as nn
 
 from edgeflow.layers import ConvBNReLU, KroneckerLinear, SeparableConv2d
-from edgeflow.registry import register_model
+from edgeflow.nets._registry import register_model
 
 STAGE_BLOCKS = (3, 3, 2)
 STAGE_STRIDES = (1, 2, 2)

@@ -16,7 +16,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from edgeflow.registry import register_model
+from edgeflow.nets._registry import register_model
 
 
 def conv3x3(cin: int, cout: int, stride: int, slim: bool) -> nn.Module:

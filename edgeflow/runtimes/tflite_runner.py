@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from edgeflow.devices.ondevice_bench import from_model_output, to_model_input
-from edgeflow.quiet import native_stderr_captured
 from edgeflow.runtimes.base import Runner
+from edgeflow.runtimes.quiet import native_stderr_captured
 
 
 class TFLiteRunner(Runner):

@@ -7,9 +7,9 @@ from typing import Any
 
 import torch
 
-from edgeflow.checkpoint import load_payload
-from edgeflow.files import atomic_write
 from edgeflow.errors import EdgeflowError
+from edgeflow.files import atomic_write
+from edgeflow.zoo.checkpoint import load_payload
 
 STATE_FORMAT = "edgeflow-train-state-1"
 STATE_FILE = "last.pt"

@@ -1,0 +1,25 @@
+"""Options several commands share, defined once (typer ``Annotated`` aliases)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+ModelName = Annotated[str, typer.Argument(help="Registered model name (see `edgeflow models list`).")]
+Checkpoint = Annotated[Optional[Path], typer.Option(help="Checkpoint [default: models/NAME/weights.pt].")]
+RandomInit = Annotated[bool, typer.Option("--random-init", help="Untrained weights (seed 0).")]
+Data = Annotated[str, typer.Option(help="Dataset for calibration (train split) and parity (test split).")]
+DataDir = Annotated[Optional[Path], typer.Option(help="Folder holding the dataset files.")]
+ParitySamples = Annotated[Optional[int], typer.Option(min=1, help="Test images for parity [default: all].")]
+CalibSamples = Annotated[int, typer.Option(min=1, help="Training images used to calibrate int8.")]
+PerTensor = Annotated[bool, typer.Option("--per-tensor", help="Per-tensor weight scales (default per-channel).")]
+JsonOut = Annotated[bool, typer.Option("--json", help="Print JSON (what the result files hold) instead of the table.")]
+# parity gates: unset keeps the card's [tolerances]; out-of-range values are refused (cli.report.gate_overrides)
+MaxAbsDiff = Annotated[Optional[float], typer.Option(
+    help="Gate: fp32 max |logit diff| vs PyTorch (plus the card's fp32_max_rel_diff × max |logit|).")]
+MinAgreement = Annotated[Optional[float], typer.Option(help="Gate: fp32 top-1 agreement (0-1).")]
+MaxInt8Drop = Annotated[Optional[float], typer.Option(help="Gate: int8 accuracy drop, pp (0-100).")]
+AcceptNewHostKey = Annotated[bool, typer.Option("--accept-new-host-key",
+                                                help="Trust an SSH host seen for the first time.")]

@@ -1,0 +1,1 @@
+"""Whole tasks built from the stages: export, device bench, prune-to-file."""

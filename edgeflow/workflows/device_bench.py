@@ -1,0 +1,205 @@
+"""``edgeflow bench NAME --device D``: run the exported models on a device (each a ``RemoteRunner``), then
+compare their outputs with PyTorch's on the host (``check.parity.compare``) and save the results.
+
+The desktop GPU goes the same run-then-compare way with its own runners (``bench_gpu``).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from edgeflow.check.cross_arch import cross_arch_check
+from edgeflow.check.parity import ParityReport, ParityRow, RunOutput, check_parity, compare, run
+from edgeflow.data import load_dataset, preprocess
+from edgeflow.devices.profile import DeviceProfile
+from edgeflow.devices.transport import Transport, make_transport
+from edgeflow.errors import STOP_SIGNALS, EdgeflowError, Interrupted
+from edgeflow.export.artifact import Precision
+from edgeflow.export.manifest import verify_artifacts
+from edgeflow.export.tflite import FILE_NAMES as TFLITE_FILES
+from edgeflow.files import file_sha256, protected_reason, read_json, write_json
+from edgeflow.paths import export_dir
+from edgeflow.plots import latency_vs_threads
+from edgeflow.runtimes.remote import RemoteRunner, RemoteSession
+from edgeflow.runtimes.torch_runner import TorchRunner
+from edgeflow.zoo.loading import LoadedModel, load_model
+
+EMBEDDED = "fashion-mnist-embedded"
+
+
+@dataclass
+class DeviceRun:
+    """What one device run produced; ``incomplete`` names what could not be measured and why."""
+
+    outputs: list[tuple[RunOutput, dict]] = field(default_factory=list)  # logits + the script's record
+    incomplete: list[str] = field(default_factory=list)
+    stopped: int | None = None  # the signal (SIGINT/SIGTERM) that cut the run short, if one did
+    results_dir: Path | None = None  # where the results were written
+
+
+@dataclass(frozen=True)
+class DeviceBenchRow:
+    device: str
+    precision: str
+    threads: int
+    record: dict  # the on-device script's JSON (latency, peak RSS, interpreter, arch, ...)
+    parity: ParityRow
+    cross_arch: dict | None = None  # emulated devices: the device's outputs vs this host's, same kernels
+
+    @property
+    def failures(self) -> list[str]:
+        return list(self.parity.failures) + ([self.cross_arch["failure"]] if self.cross_arch and
+                                             self.cross_arch.get("failure") else [])
+
+
+def exported_models(name: str, precisions: list[str], folder: Path | None) -> tuple[dict[str, Path], dict]:
+    """The exported .tflite per precision, each checked against the export's manifest (sha256); and the
+    manifest."""
+    known = [p.value for p in Precision]
+    unknown = [p for p in precisions if p not in known]
+    if unknown or not precisions:
+        raise EdgeflowError(f"unknown precision {', '.join(unknown) or '(none given)'}; use some of "
+                            f"{', '.join(known)}")
+    folder = folder or export_dir() / name
+    found = {p: folder / TFLITE_FILES[Precision(p)] for p in precisions}
+    missing = [p for p, f in found.items() if not f.is_file()]
+    if missing:
+        flag = " --int8" if "int8" in missing else ""
+        raise EdgeflowError(f"no {', '.join(missing)} TFLite model in {folder}; run `edgeflow export {name}{flag}`")
+    return found, verify_artifacts(folder, name, list(found.values()))
+
+
+def model_of_export(name: str, manifest: dict) -> LoadedModel:
+    """The PyTorch net an export was made from (same weights, same exit): the reference for its parity."""
+    source = manifest.get("source") or {}
+    if source.get("random_init"):
+        return load_model(name, random_init=True, exit=source.get("exit"))
+    loaded = load_model(name, exit=source.get("exit"))
+    if source.get("sha256") and loaded.source["sha256"] != source["sha256"]:
+        raise EdgeflowError(f"the export of {name} was made from another checkpoint ({source.get('checkpoint')}, "
+                            f"sha256 {source['sha256'][:12]}…) than models/{name}/weights.pt; re-export it with "
+                            f"`edgeflow export {name} --force` to compare against the committed weights")
+    return loaded
+
+
+def default_results_dir(name: str, device: str) -> Path:
+    """A new folder per run, so a run never replaces results measured before it."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    return export_dir() / f"{name}.bench" / device / stamp
+
+
+def check_results_dir(out: Path, precisions: list[str], *, force: bool) -> Path:
+    """Refuse a results folder that would silently replace measured results (or is a file, ``.``, ...)."""
+    out = Path(os.path.abspath(out.expanduser()))
+    why = protected_reason(out)
+    if why:
+        raise EdgeflowError(f"refusing to write results into {out}: it is {why}; pass --out with a results folder")
+    if out.exists() and not out.is_dir():
+        raise EdgeflowError(f"{out} is a file, not a folder; pass --out with a folder path")
+    existing = [out / f"{p}.json" for p in precisions if (out / f"{p}.json").exists()]
+    if existing and not force:
+        raise EdgeflowError(f"{existing[0]} holds results measured before; pass --force to replace them or --out "
+                            "with another folder")
+    return out
+
+
+def run_on_device(transport: Transport, models: dict[str, Path], x: np.ndarray, threads: list[int], *,
+                  warmup: int = 20, iters: int = 200) -> DeviceRun:
+    """Each model at each thread count on the device. A failure or a Ctrl-C after some runs keeps what was
+    measured and marks the rest incomplete; the remote folder is removed where the device still answers."""
+    result = DeviceRun()
+    jobs = [(p, m, t) for p, m in models.items() for t in threads]
+    with RemoteSession(transport) as session:
+        for k, (precision, model, t) in enumerate(jobs):
+            runner = RemoteRunner(session, model, precision, t, warmup=warmup, iters=iters)
+            try:
+                result.outputs.append((run(runner, x), runner.record))
+            except EdgeflowError as e:
+                if not result.outputs:
+                    raise
+                result.incomplete += [f"{p} x{n} threads: not measured ({e})" for p, _, n in jobs[k:]]
+                break
+            except STOP_SIGNALS as e:  # Ctrl-C/SIGTERM: keep what was measured, the caller saves it
+                if not result.outputs:
+                    raise
+                result.stopped = getattr(e, "signum", 2)
+                result.incomplete += [f"{p} x{n} threads: not measured (interrupted)" for p, _, n in jobs[k:]]
+                break
+    return result
+
+
+def bench_on_device(name: str, profile: DeviceProfile, *, precisions: list[str], threads: list[int],
+                    samples: int = 1000, iters: int = 200, export_folder: Path | None = None,
+                    accept_new_host_key: bool = False, results_dir: Path | None = None,
+                    force: bool = False) -> tuple[list[DeviceBenchRow], DeviceRun]:
+    """Run each precision × thread count on the device, gate its logits against PyTorch on the host, and
+    write ``<results_dir>/<precision>.json`` + latency.png (``run.results_dir``; kept, marked incomplete, on
+    a failure or a Ctrl-C; after a Ctrl-C, Interrupted is raised once the measured results are saved)."""
+    if any(t < 1 for t in threads):
+        raise EdgeflowError(f"thread counts must be >= 1, got {','.join(map(str, threads))}")
+    models, manifest = exported_models(name, precisions, export_folder)
+    loaded = model_of_export(name, manifest)
+    out = check_results_dir(results_dir or default_results_dir(name, profile.name), precisions, force=force)
+    test = load_dataset(EMBEDDED, "test").subset(samples)
+    x = preprocess(test.images, loaded.card.mean, loaded.card.std)
+    run_ = run_on_device(make_transport(profile, accept_new_host_key=accept_new_host_key), models, x, threads,
+                         iters=iters)
+    reference = run(TorchRunner(loaded.model), x)
+    report = compare(reference, [o for o, _ in run_.outputs], test.labels, gates=loaded.card.tolerances,
+                     data_sha256=test.sha256())
+    emulated = bool(profile.extra.get("emulated"))
+    rows = [DeviceBenchRow(profile.name, rec["precision"], rec["threads"], rec, row,
+                           cross_arch_check(models[rec["precision"]], x, o.logits, rec) if emulated else None)
+            for (o, rec), row in zip(run_.outputs, report.rows)]
+    for precision, path in models.items():
+        mine = [r for r in rows if r.precision == precision]
+        write_json(out / f"{precision}.json", {
+            "model": name, "device": profile.name, "transport": profile.transport, "precision": precision,
+            "artifact_sha256": file_sha256(path), "samples": len(x), "data_sha256": test.sha256(),
+            "complete": not run_.incomplete, "incomplete": [m for m in run_.incomplete if m.startswith(precision)],
+            "emulated": emulated,
+            "runs": [{**r.record, "parity": r.parity.__dict__, "cross_arch": r.cross_arch} for r in mine]})
+    if rows:
+        latency_vs_threads(_latency_series(out, name), out / "latency.png", f"{name} on {profile.name}")
+    run_.results_dir = out
+    if run_.stopped is not None:
+        kept = ", ".join(sorted({r.precision for r in rows})) or "nothing"
+        raise Interrupted(f"kept what was measured ({kept}) in {out}", run_.stopped)
+    return rows, run_
+
+
+def _latency_series(folder: Path, name: str) -> dict[str, list[tuple[int, float]]]:
+    """p50 per thread count for every precision with results in ``folder`` (this run's and earlier ones)."""
+    series: dict[str, list[tuple[int, float]]] = {}
+    for p in Precision:
+        path = folder / f"{p.value}.json"
+        if not path.is_file():
+            continue
+        saved = read_json(path, "results file")
+        if not isinstance(saved, dict) or saved.get("model") != name:
+            continue
+        series[p.value] = [(r["threads"], r["latency"]["p50_ms"]) for r in saved.get("runs", [])]
+    return series
+
+
+def bench_gpu(name: str, profile: DeviceProfile, *, samples: int = 1000,
+              export_folder: Path | None = None) -> tuple[ParityReport, str]:
+    """Desktop GPU: PyTorch CUDA and ONNX Runtime CUDA/TensorRT against PyTorch on the CPU. Returns the
+    report and why ONNX Runtime CUDA did not run ('' when it did)."""
+    from edgeflow.runtimes.gpu import gpu_runners, missing_ort_gpu, require_gpu
+
+    missing = missing_ort_gpu(require_gpu(profile.name))
+    onnx_path = (export_folder or export_dir() / name) / "model.onnx"
+    if not onnx_path.is_file():
+        raise EdgeflowError(f"no {onnx_path}; run `edgeflow export {name}` first")
+    loaded = model_of_export(name, verify_artifacts(onnx_path.parent, name, [onnx_path]))
+    test = load_dataset(EMBEDDED, "test").subset(samples)
+    x = preprocess(test.images, loaded.card.mean, loaded.card.std)
+    report = check_parity(TorchRunner(loaded.model), gpu_runners(loaded.model, onnx_path, profile.name), x,
+                          test.labels, gates=loaded.card.tolerances)
+    return report, missing

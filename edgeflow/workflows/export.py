@@ -1,0 +1,152 @@
+"""The export pipeline behind ``edgeflow export``: checkpoint → ONNX → TFLite → manifest → parity → bench.
+
+Everything is written into a temp folder beside the destination and renamed into place at the end, so an
+interrupted or failed export never leaves a half-written ``export/<name>/``.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from edgeflow.check.latency import BenchRecord, BenchSpec, benchmark
+from edgeflow.check.parity import ParityReport, check_parity, to_markdown
+from edgeflow.data import load_dataset, preprocess
+from edgeflow.errors import EdgeflowError
+from edgeflow.export.artifact import Artifact, Precision
+from edgeflow.export.inspect import inspect_onnx, inspect_tflite
+from edgeflow.export.manifest import build_manifest
+from edgeflow.export.onnx import export_onnx
+from edgeflow.export.quantize import quantize_onnx_static
+from edgeflow.export.tflite import export_tflite
+from edgeflow.files import atomic_write, check_output_folder, staged_folder, write_json
+from edgeflow.paths import export_dir
+from edgeflow.runtimes.onnxruntime_runner import OnnxRuntimeRunner
+from edgeflow.runtimes.tflite_runner import TFLiteRunner
+from edgeflow.runtimes.torch_runner import TorchRunner
+from edgeflow.zoo.cards import ModelCard, get_card
+from edgeflow.zoo.loading import load_model
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    precisions: tuple[Precision, ...] = (Precision.FP32,)  # TFLite files to write
+    onnx_int8: bool = False  # also an ONNX Runtime QDQ int8 model
+    float_io: bool = False
+    per_tensor: bool = False
+    checkpoint: Path | None = None
+    random_init: bool = False
+    out_dir: Path | None = None
+    force: bool = False
+    data: str = "fashion-mnist-embedded"
+    data_dir: Path | None = None
+    parity_samples: int | None = None  # None: the whole test split
+    calib_samples: int = 500
+    threads: int = 1
+    bench_iters: int = 200
+    bench: bool = True
+    gates: dict[str, float] = field(default_factory=dict)
+    exit: int | None = None  # self-distillation nets: deploy shallow exit k (1 = shallowest) alone
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    out_dir: Path
+    manifest: dict
+    parity: ParityReport
+    bench: tuple[BenchRecord, ...]
+    seconds: dict[str, float]
+
+
+Step = Callable[[str], None]
+
+
+def run_export(name: str, opts: ExportOptions, step: Step = lambda _: None) -> ExportResult:
+    """Export ``name`` and check it. A broken gate does not raise: ``bool(result.parity)`` is False."""
+    card = get_card(name)
+    gates = {**card.tolerances, **opts.gates}
+    out = check_output_folder(opts.out_dir or export_dir() / name, force=opts.force)  # before any work
+    loaded = load_model(name, checkpoint=opts.checkpoint, random_init=opts.random_init, exit=opts.exit)
+    model, source = loaded.model, loaded.source
+    test = load_dataset(opts.data, "test", opts.data_dir, img_size=card.img_size,
+                        in_chans=card.in_chans).subset(opts.parity_samples)
+    card.check_fits(test)
+    seconds: dict[str, float] = {}
+    t0 = time.perf_counter()
+    with staged_folder(out, force=opts.force) as stage:
+        step("export ONNX (onnxsim)")
+        onnx = export_onnx(model, card, stage / "model.onnx", parent=source.get("sha256"))
+        precisions = list(dict.fromkeys((Precision.FP32, *opts.precisions)))
+        calib, calib_info = (None, None)
+        if Precision.INT8 in precisions or opts.onnx_int8:
+            calib, calib_info = _calibration_set(card, opts)
+        step(f"convert to TFLite ({', '.join(p.value for p in precisions)})")
+        tflite = export_tflite(onnx, stage, precisions, calib_nchw=calib, float_io=opts.float_io,
+                               per_tensor=opts.per_tensor)
+        info = {p: inspect_tflite(a.path) for p, a in tflite.items()}
+        if Precision.INT8 in info and not info[Precision.INT8]["fully_integer"]:
+            raise EdgeflowError(f"the int8 TFLite file is not fully integer: {info[Precision.INT8]['tensor_dtypes']}")
+        onnx_q = None
+        if opts.onnx_int8:
+            step("quantize ONNX (onnxruntime static, QDQ int8)")
+            onnx_q = quantize_onnx_static(onnx, stage / "model_int8_qdq.onnx", calib, per_tensor=opts.per_tensor)
+            if not inspect_onnx(onnx_q.path)["qdq_int8"]:
+                raise EdgeflowError("the ONNX Runtime int8 model holds no int8 QDQ weights; refusing to call it int8")
+        artifacts: list[Artifact] = [onnx, *([onnx_q] if onnx_q else []), *tflite.values()]
+        manifest = build_manifest(card=card, source=source, calibration=calib_info, artifacts=artifacts,
+                                  tflite_info=info)
+        write_json(stage / "manifest.json", manifest)
+        seconds["convert"] = time.perf_counter() - t0
+
+        step(f"parity on {len(test)} {test.name} test images")
+        x = preprocess(test.images, card.mean, card.std)
+        # parity uses every core; opts.threads is for the latency runs
+        candidates = [OnnxRuntimeRunner(onnx.path)]
+        if onnx_q:
+            candidates.append(OnnxRuntimeRunner(onnx_q.path, precision="int8"))
+        candidates += [TFLiteRunner(a.path, p.value) for p, a in tflite.items()]
+        report = check_parity(TorchRunner(model), candidates, x, test.labels, gates=gates, data_sha256=test.sha256())
+        seconds["parity"] = time.perf_counter() - t0 - seconds["convert"]
+
+        records: list[BenchRecord] = []
+        if opts.bench:
+            step(f"latency: {opts.bench_iters} timed runs per runtime, {opts.threads} thread(s)")
+            records = _bench_all(name, model, onnx, onnx_q, tflite, opts)
+        seconds["bench"] = time.perf_counter() - t0 - seconds["convert"] - seconds["parity"]
+        write_json(stage / "parity.json", {"model": name, **report.to_dict(),
+                                           "latency": [r.to_dict() for r in records], "seconds": seconds})
+        summary = to_markdown(report, f"edgeflow parity: {name}")
+        atomic_write(stage / "parity.md", lambda tmp: tmp.write_text(summary))
+    return ExportResult(out, manifest, report, tuple(records), seconds)
+
+
+def _calibration_set(card: ModelCard, opts: ExportOptions) -> tuple[np.ndarray, dict]:
+    """Preprocessed training images for int8 calibration, and what the manifest records of them."""
+    train = load_dataset(opts.data, "train", opts.data_dir, img_size=card.img_size,
+                         in_chans=card.in_chans).subset(opts.calib_samples)
+    card.check_fits(train)
+    info = {"dataset": train.name, "split": "train", "count": len(train), "sha256": train.sha256(),
+            "preprocessing": "same as training: x/255, (x - mean)/std"}
+    return preprocess(train.images, card.mean, card.std), info
+
+
+def _bench_all(name: str, model: torch.nn.Module, onnx: Artifact, onnx_q: Artifact | None,
+               tflite: dict[Precision, Artifact], opts: ExportOptions) -> list[BenchRecord]:
+    kw = {"threads": opts.threads, "iters": opts.bench_iters}
+    with tempfile.TemporaryDirectory() as tmp:
+        weights = Path(tmp) / "weights.pt"
+        torch.save(model.state_dict(), weights)
+        # the worker rebuilds the net from its name: it must deploy the same exit as the exported model
+        spec = BenchSpec("pytorch", "fp32", weights, net=name, exit=opts.exit)
+        records = [benchmark(spec, **kw, model_bytes=weights.stat().st_size)]
+    records.append(benchmark(BenchSpec("onnxruntime", "fp32", onnx.path), **kw))
+    if onnx_q:
+        records.append(benchmark(BenchSpec("onnxruntime", "int8", onnx_q.path), **kw))
+    records += [benchmark(BenchSpec("tflite", p.value, a.path), **kw) for p, a in tflite.items()]
+    return records

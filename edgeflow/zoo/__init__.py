@@ -1,0 +1,1 @@
+"""The model zoo: registry, cards, building and loading nets, checkpoints, stats, generated READMEs."""
