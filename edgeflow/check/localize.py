@@ -17,6 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
+from edgeflow.devices.ondevice_bench import dequantize, quantize
+from edgeflow.export.quantize import SampleReader
+
 
 @dataclass(frozen=True)
 class LayerError:
@@ -27,20 +30,6 @@ class LayerError:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-class _SampleReader:
-    """ONNX Runtime calibration-reader protocol over NCHW samples, one per call."""
-
-    def __init__(self, x_nchw: np.ndarray) -> None:
-        self.it = iter(np.ascontiguousarray(x_nchw[i:i + 1], np.float32) for i in range(len(x_nchw)))
-
-    def get_next(self) -> dict | None:
-        batch = next(self.it, None)
-        return None if batch is None else {"input": batch}
-
-    def __iter__(self):
-        return iter(self.get_next, None)
 
 
 def _activation_qparams(qdq_onnx: Path) -> dict[str, tuple[float, int]]:
@@ -64,7 +53,8 @@ def _sqnr_db(ref: np.ndarray, approx: np.ndarray) -> float:
 
 
 def _fake_quant(x: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
-    return (np.clip(np.round(x / scale) + zero_point, -128, 127) - zero_point) * scale
+    """``x`` through the int8 grid of a tensor: the very quantizer the on-device script applies."""
+    return dequantize(quantize(x, scale, zero_point, np.int8), scale, zero_point)
 
 
 def _producers(model_path: Path) -> dict[str, str]:
@@ -88,8 +78,8 @@ def layer_errors(float_onnx: Path, qdq_onnx: Path, x_nchw: np.ndarray) -> list[L
         f_aug, q_aug = Path(tmp) / "float_aug.onnx", Path(tmp) / "qdq_aug.onnx"
         modify_model_output_intermediate_tensors(str(float_onnx), str(f_aug))
         modify_model_output_intermediate_tensors(str(qdq_onnx), str(q_aug))
-        float_acts = collect_activations(str(f_aug), _SampleReader(x_nchw))
-        qdq_acts = collect_activations(str(q_aug), _SampleReader(x_nchw))
+        float_acts = collect_activations(str(f_aug), SampleReader(x_nchw))
+        qdq_acts = collect_activations(str(q_aug), SampleReader(x_nchw))
     matched = create_activation_matching(qdq_acts, float_acts)
     qparams = _activation_qparams(qdq_onnx)
     ops = _producers(float_onnx)
@@ -172,7 +162,7 @@ def tflite_layer_errors(float_onnx: Path, int8_tflite: Path, x_nchw: np.ndarray)
     with tempfile.TemporaryDirectory() as tmp:
         aug = Path(tmp) / "float_aug.onnx"
         modify_model_output_intermediate_tensors(str(float_onnx), str(aug))
-        acts = collect_activations(str(aug), _SampleReader(x_nchw))
+        acts = collect_activations(str(aug), SampleReader(x_nchw))
     conv_outs = _tflite_conv_outputs(int8_tflite, x_nchw)
     if len(conv_outs) != len(refs):
         raise EdgeflowError(f"cannot match layers: {len(refs)} ONNX convs vs {len(conv_outs)} TFLite convs")

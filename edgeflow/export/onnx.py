@@ -14,6 +14,8 @@ from edgeflow.zoo.cards import ModelCard
 INPUT_NAME = "input"
 OUTPUT_NAME = "logits"
 
+ONNX_FILE = "model.onnx"  # the float ONNX model in every export folder
+
 
 def export_onnx(model: nn.Module, card: ModelCard, path: Path, *, opset: int = 17,
                 parent: str | None = None) -> Artifact:

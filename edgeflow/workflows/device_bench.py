@@ -21,6 +21,7 @@ from edgeflow.devices.transport import Transport, make_transport
 from edgeflow.errors import STOP_SIGNALS, EdgeflowError, Interrupted
 from edgeflow.export.artifact import Precision
 from edgeflow.export.manifest import verify_artifacts
+from edgeflow.export.onnx import ONNX_FILE
 from edgeflow.export.tflite import FILE_NAMES as TFLITE_FILES
 from edgeflow.files import file_sha256, protected_reason, read_json, write_json
 from edgeflow.paths import export_dir
@@ -194,7 +195,7 @@ def bench_gpu(name: str, profile: DeviceProfile, *, samples: int = 1000,
     from edgeflow.runtimes.gpu import gpu_runners, missing_ort_gpu, require_gpu
 
     missing = missing_ort_gpu(require_gpu(profile.name))
-    onnx_path = (export_folder or export_dir() / name) / "model.onnx"
+    onnx_path = (export_folder or export_dir() / name) / ONNX_FILE
     if not onnx_path.is_file():
         raise EdgeflowError(f"no {onnx_path}; run `edgeflow export {name}` first")
     loaded = model_of_export(name, verify_artifacts(onnx_path.parent, name, [onnx_path]))

@@ -22,8 +22,8 @@ from edgeflow.errors import EdgeflowError
 from edgeflow.export.artifact import Artifact, Precision
 from edgeflow.export.inspect import inspect_onnx, inspect_tflite
 from edgeflow.export.manifest import build_manifest
-from edgeflow.export.onnx import export_onnx
-from edgeflow.export.quantize import quantize_onnx_static
+from edgeflow.export.onnx import ONNX_FILE, export_onnx
+from edgeflow.export.quantize import QDQ_FILE, quantize_onnx_static
 from edgeflow.export.tflite import export_tflite
 from edgeflow.files import atomic_write, check_output_folder, staged_folder, write_json
 from edgeflow.paths import export_dir
@@ -81,7 +81,7 @@ def run_export(name: str, opts: ExportOptions, step: Step = lambda _: None) -> E
     t0 = time.perf_counter()
     with staged_folder(out, force=opts.force) as stage:
         step("export ONNX (onnxsim)")
-        onnx = export_onnx(model, card, stage / "model.onnx", parent=source.get("sha256"))
+        onnx = export_onnx(model, card, stage / ONNX_FILE, parent=source.get("sha256"))
         precisions = list(dict.fromkeys((Precision.FP32, *opts.precisions)))
         calib, calib_info = (None, None)
         if Precision.INT8 in precisions or opts.onnx_int8:
@@ -95,7 +95,7 @@ def run_export(name: str, opts: ExportOptions, step: Step = lambda _: None) -> E
         onnx_q = None
         if opts.onnx_int8:
             step("quantize ONNX (onnxruntime static, QDQ int8)")
-            onnx_q = quantize_onnx_static(onnx, stage / "model_int8_qdq.onnx", calib, per_tensor=opts.per_tensor)
+            onnx_q = quantize_onnx_static(onnx, stage / QDQ_FILE, calib, per_tensor=opts.per_tensor)
             if not inspect_onnx(onnx_q.path)["qdq_int8"]:
                 raise EdgeflowError("the ONNX Runtime int8 model holds no int8 QDQ weights; refusing to call it int8")
         artifacts: list[Artifact] = [onnx, *([onnx_q] if onnx_q else []), *tflite.values()]
