@@ -206,6 +206,7 @@ def test_bad_input_is_one_line_and_touches_nothing(ws, argv, code, text):
     assert len(lines) == 1 and "Traceback" not in r.stderr, r.stderr
     assert lines[0].startswith("edgeflow: error: ") and text in lines[0], lines[0]
     assert _snapshot(*roots) == before  # nothing created, changed or deleted
+    print(f"\nSWEEP | {' '.join(argv)} | {r.returncode} | {lines[0].replace(str(ws), 'WS')}")  # for the record (-s)
 
 
 def test_the_sweep_is_wide():
