@@ -20,6 +20,8 @@ from edgeflow.workflows.device_bench import run_on_device
 
 NAME = "sep_res18_s3"
 QUICK = ["--parity-samples", "50", "--no-bench"]
+# an export that is certainly still running when it is signalled: converted, then timing for minutes
+LONG = ["--parity-samples", "50", "--bench-iters", "100000"]
 
 
 def _start(*args, **kw) -> subprocess.Popen:
@@ -39,12 +41,16 @@ def _staging(folder: Path) -> list[Path]:
     return [p for p in folder.iterdir() if p.name.endswith(".edgeflow-stage")]
 
 
+def _converted(folder: Path) -> bool:
+    """The staged export holds its manifest: conversion is over, the latency runs have begun."""
+    return any((p / "manifest.json").is_file() for p in _staging(folder))
+
+
 @pytest.mark.parametrize("sig,code,words", [(signal.SIGINT, 130, "interrupted (Ctrl-C)"),
                                             (signal.SIGTERM, 143, "stopped by SIGTERM")])
 def test_a_signal_during_export_removes_staging_and_says_so(tmp_path, sig, code, words):
-    proc = _start("export", NAME, "--int8", "--out", str(tmp_path / "out"), *QUICK)
-    _wait_for(lambda: _staging(tmp_path))
-    time.sleep(1.0)  # inside the conversion
+    proc = _start("export", NAME, "--int8", "--out", str(tmp_path / "out"), *LONG)
+    _wait_for(lambda: _converted(tmp_path))
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == code, err
@@ -54,9 +60,8 @@ def test_a_signal_during_export_removes_staging_and_says_so(tmp_path, sig, code,
 
 
 def test_leftovers_of_a_sigkilled_export_are_cleaned_by_the_next_run(tmp_path):
-    proc = _start("export", NAME, "--int8", "--out", str(tmp_path / "out"), *QUICK)
-    _wait_for(lambda: _staging(tmp_path))
-    time.sleep(0.5)
+    proc = _start("export", NAME, "--int8", "--out", str(tmp_path / "out"), *LONG)
+    _wait_for(lambda: _converted(tmp_path))
     proc.kill()
     proc.wait()
     assert _staging(tmp_path) and not (tmp_path / "out").exists()
@@ -67,7 +72,8 @@ def test_leftovers_of_a_sigkilled_export_are_cleaned_by_the_next_run(tmp_path):
 
 
 def test_two_exports_into_one_folder_one_wins_the_other_says_so(tmp_path):
-    first = _start("export", NAME, "--out", str(tmp_path / "out"), *QUICK)
+    # the first times 3,000 runs per runtime (~10 s): still writing when the second one starts
+    first = _start("export", NAME, "--out", str(tmp_path / "out"), "--parity-samples", "50", "--bench-iters", "3000")
     _wait_for(lambda: (tmp_path / ".out.edgeflow-lock").exists())
     second = _start("export", NAME, "--out", str(tmp_path / "out"), "--force", *QUICK)
     _, err2 = second.communicate(timeout=300)

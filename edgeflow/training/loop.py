@@ -22,10 +22,10 @@ import torch
 
 from edgeflow.errors import EdgeflowError, Interrupted
 from edgeflow.files import atomic_write
+from edgeflow.progress import progress_bar
 from edgeflow.training import distributed as ddp
 from edgeflow.training.epoch import EpochPlan, Progress, end_epoch, epoch_line, train_one_epoch
 from edgeflow.training.evaluate import AllExits, exit_accuracies
-from edgeflow.training.progress import progress_bar
 from edgeflow.training.recipe import TrainConfig, resolve_augment
 from edgeflow.training.run_files import command_line, default_run_dir, write_metrics
 from edgeflow.training.setup import (check_writable, device_name, load_splits, load_teacher, make_optimizer,
