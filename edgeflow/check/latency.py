@@ -13,6 +13,7 @@ import subprocess
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -48,6 +49,7 @@ class BenchSpec:
     model: Path
     net: str = ""  # registered name, for pytorch (``model`` is then a state_dict file)
     exit: int | None = None  # pytorch: the self-distillation exit the exported model deploys
+    card: Any = None  # pytorch, a user's own net: its input contract (a zoo.cards.ModelCard)
 
 
 def _worker_command(spec: BenchSpec, threads: int, warmup: int, iters: int) -> list[str]:
@@ -55,6 +57,10 @@ def _worker_command(spec: BenchSpec, threads: int, warmup: int, iters: int) -> l
     if spec.runtime == "tflite":
         return [sys.executable, ondevice_bench.__file__, "--model", str(spec.model), *common]
     exit_args = ["--exit", str(spec.exit)] if spec.exit is not None else []
+    if spec.card is not None:  # a user's net is rebuilt from its source and contract, written beside the weights
+        contract = spec.model.with_suffix(".card.json")
+        contract.write_text(json.dumps(asdict(spec.card)))
+        exit_args += ["--card", str(contract)]
     return [sys.executable, "-m", "edgeflow.check.latency", spec.runtime, str(spec.model), "--net", spec.net,
             *exit_args, *common]
 
@@ -80,6 +86,7 @@ def _worker_main(argv: list[str] | None = None) -> int:
     ap.add_argument("model", type=Path)
     ap.add_argument("--net", default="")
     ap.add_argument("--exit", type=int, default=None)
+    ap.add_argument("--card", type=Path, default=None)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--warmup", type=int, default=20)
     ap.add_argument("--iters", type=int, default=200)
@@ -87,17 +94,18 @@ def _worker_main(argv: list[str] | None = None) -> int:
     if a.runtime == "pytorch":
         import torch
 
-        from edgeflow.zoo.cards import get_card
-        from edgeflow.zoo.loading import build_model, select_exit
+        from edgeflow.zoo.cards import ModelCard, get_card
+        from edgeflow.zoo.loading import build_model, load_model, select_exit
 
         torch.set_num_threads(a.threads)
-        model = build_model(a.net)
+        card = ModelCard(**json.loads(a.card.read_text())) if a.card else get_card(a.net)
+        model = load_model(a.net, random_init=True, card=card).model if a.card else build_model(a.net)
         model.load_state_dict(torch.load(a.model, map_location="cpu", weights_only=True))
         if a.exit is not None:
             select_exit(model, a.net, a.exit)
         model.eval()
         deployed = {"exit": getattr(model, "exit", None)}  # what was timed, for the record
-        x = torch.zeros(get_card(a.net).input_shape)
+        x = torch.zeros(card.input_shape)
         with torch.inference_mode():
             times = ondevice_bench.time_loop(lambda: model(x), a.warmup, a.iters)
     else:

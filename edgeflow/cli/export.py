@@ -8,11 +8,12 @@ from typing import Annotated, Optional
 import typer
 
 from edgeflow.cli.options import (CalibSamples, Checkpoint, Data, DataDir, JsonOut, MaxAbsDiff, MaxInt8Drop,
-                                  MinAgreement, ModelName, ParitySamples, PerTensor, RandomInit)
+                                  MinAgreement, ParitySamples, PerTensor, RandomInit)
+from edgeflow.cli.options import CardFile, Classes, InputShape, Mean, ModelSpec, Std
 
 
 def export(
-    name: ModelName,
+    name: ModelSpec,
     int8: Annotated[bool, typer.Option("--int8", help="Also write a full-integer int8 TFLite model.")] = False,
     float_io: Annotated[bool, typer.Option("--float-io", help="int8 model keeps float32 input/output.")] = False,
     per_tensor: PerTensor = False,
@@ -31,10 +32,20 @@ def export(
     min_agreement: MinAgreement = None,
     max_int8_drop: MaxInt8Drop = None,
     json_out: JsonOut = False,
+    card: CardFile = None,
+    input_shape: InputShape = None,
+    mean: Mean = None,
+    std: Std = None,
+    classes: Classes = None,
     exit_: Annotated[Optional[int], typer.Option("--exit", min=1, help="Self-distillation nets: export shallow "
                                                  "classifier N (1 = shallowest) alone.")] = None,
 ) -> None:
-    """Export NAME to ONNX and TFLite (fp32; int8 with --int8), then check parity and latency.
+    """Export MODEL to ONNX and TFLite (fp32; int8 with --int8), then check parity and latency.
+
+    MODEL is a zoo net or your own: path/to/file.py:function or package.module:function (a function returning
+    an nn.Module; weights from --checkpoint, a state_dict, or --random-init), torchvision:NAME, or model.pt2
+    (torch.export.save). Your own net needs its input contract: --input-shape C,H,W with --mean/--std and
+    --classes (default: the --data folder's class names), or --card FILE.
 
     Writes export/NAME/: model.onnx, model_fp32.tflite[, model_int8.tflite], manifest.json, parity.json.
     Exit 0 when every gate holds, 1 when a parity gate fails, 2 on bad input.
@@ -42,13 +53,15 @@ def export(
     from edgeflow.cli.report import gate_overrides, run_and_report
     from edgeflow.export.artifact import Precision
     from edgeflow.workflows.export import ExportOptions
-    from edgeflow.zoo.registry import check_model_name
+    from edgeflow.zoo.contract import contract_for
 
-    check_model_name(name)
+    contract = contract_for(name, card_file=card, input_shape=input_shape, mean=mean, std=std, classes=classes,
+                            data=data)
     precisions = (Precision.FP32, Precision.INT8) if int8 else (Precision.FP32,)
     opts = ExportOptions(precisions=precisions, float_io=float_io, per_tensor=per_tensor, checkpoint=checkpoint,
                          random_init=random_init, out_dir=out, force=force, data=data, data_dir=data_dir,
                          parity_samples=parity_samples, calib_samples=calib_samples, threads=threads,
                          bench_iters=bench_iters, bench=not no_bench,
-                         gates=gate_overrides(max_abs_diff, min_agreement, max_int8_drop), exit=exit_)
+                         gates=gate_overrides(max_abs_diff, min_agreement, max_int8_drop), exit=exit_,
+                         card=contract)
     run_and_report(name, opts, json_out=json_out)

@@ -23,3 +23,14 @@ MinAgreement = Annotated[Optional[float], typer.Option(help="Gate: fp32 top-1 ag
 MaxInt8Drop = Annotated[Optional[float], typer.Option(help="Gate: int8 accuracy drop, pp (0-100).")]
 AcceptNewHostKey = Annotated[bool, typer.Option("--accept-new-host-key",
                                                 help="Trust an SSH host seen for the first time.")]
+# a user's own net (MODEL given as file.py:function, module:function, torchvision:NAME or model.pt2)
+ModelSpec = Annotated[str, typer.Argument(
+    metavar="MODEL", help="A zoo name (see `edgeflow models list`), path/to/file.py:function, "
+                          "package.module:function, torchvision:NAME, or model.pt2.")]
+CardFile = Annotated[Optional[Path], typer.Option("--card", help="Your net's input contract as a card file "
+                                                  "([input] in_chans, img_size, mean, std, classes).")]
+InputShape = Annotated[Optional[str], typer.Option(help="Your net's input C,H,W, e.g. 3,224,224.")]
+Mean = Annotated[Optional[str], typer.Option(help="Per-channel mean after x/255, e.g. 0.485,0.456,0.406 [0].")]
+Std = Annotated[Optional[str], typer.Option(help="Per-channel std after x/255 [1].")]
+Classes = Annotated[Optional[str], typer.Option(help="Class names in label order, comma-separated "
+                                                "[default: the --data folder's class folders].")]

@@ -8,13 +8,14 @@ from typing import Annotated, Optional
 import typer
 
 from edgeflow.cli.options import (CalibSamples, Checkpoint, Data, DataDir, JsonOut, MaxAbsDiff, MaxInt8Drop,
-                                  MinAgreement, ModelName, ParitySamples, PerTensor, RandomInit)
+                                  MinAgreement, ParitySamples, PerTensor, RandomInit)
+from edgeflow.cli.options import CardFile, Classes, InputShape, Mean, ModelSpec, Std
 
 ALL_PRECISIONS = "fp32,fp16,dynamic,int8"
 
 
 def parity(
-    name: ModelName,
+    name: ModelSpec,
     precisions: Annotated[str, typer.Option(help="TFLite precisions, comma-separated.")] = ALL_PRECISIONS,
     onnx_int8: Annotated[bool, typer.Option(help="Include ONNX Runtime int8 (static QDQ).")] = True,
     per_tensor: PerTensor = False,
@@ -37,8 +38,15 @@ def parity(
     min_agreement: MinAgreement = None,
     max_int8_drop: MaxInt8Drop = None,
     json_out: JsonOut = False,
+    card: CardFile = None,
+    input_shape: InputShape = None,
+    mean: Mean = None,
+    std: Std = None,
+    classes: Classes = None,
 ) -> None:
-    """Run NAME through every runtime and precision on the same real images and gate each against PyTorch.
+    """Run MODEL through every runtime and precision on the same real images and gate each against PyTorch.
+
+    MODEL is a zoo net or your own, as for `edgeflow export` (with its input contract).
 
     Chain: PyTorch → ONNX Runtime fp32 / int8 (QDQ) → TFLite fp32 / fp16 / dynamic / int8. Gates come from
     the card's [tolerances]. Writes parity.json, parity.md (also appended to $GITHUB_STEP_SUMMARY when set)
@@ -55,9 +63,11 @@ def parity(
         localize_int8,
         plot_accuracy_vs_size,
     )
-    from edgeflow.zoo.registry import check_model_name
+    from edgeflow.zoo.contract import contract_for
 
-    check_model_name(name)
+    contract = contract_for(name, card_file=card, input_shape=input_shape, mean=mean, std=std, classes=classes,
+                            data=data)
+    label = contract.name if contract else name
     try:
         chosen = tuple(Precision(p.strip()) for p in precisions.split(",") if p.strip())
     except ValueError as e:
@@ -66,10 +76,10 @@ def parity(
         raise EdgeflowError("--layers compares the float and int8 ONNX models: drop --no-onnx-int8")
     opts = ExportOptions(precisions=chosen, onnx_int8=onnx_int8, per_tensor=per_tensor, checkpoint=checkpoint,
                          # the default folder is edgeflow's scratch space; a folder the user names needs --force
-                         random_init=random_init, out_dir=out or export_dir() / f"{name}.parity",
+                         random_init=random_init, out_dir=out or export_dir() / f"{label}.parity",
                          force=force or out is None,
                          data=data, data_dir=data_dir, parity_samples=parity_samples, calib_samples=calib_samples,
-                         bench=bench, gates=gate_overrides(max_abs_diff, min_agreement, max_int8_drop))
+                         bench=bench, gates=gate_overrides(max_abs_diff, min_agreement, max_int8_drop), card=contract)
     failure = None
     try:
         result = run_and_report(name, opts, json_out=json_out)
@@ -78,12 +88,13 @@ def parity(
     append_ci_summary(result.out_dir)
     if layers:
         with console.status("per-layer comparison, float vs int8"):
-            found = localize_int8(name, result.out_dir, samples=layer_samples, data=data, data_dir=data_dir)
+            found = localize_int8(label, result.out_dir, samples=layer_samples, data=data, data_dir=data_dir,
+                                  card=contract)
         for label, rows in found.items():
             console.print(_layer_table(f"{top} layers that lose most to int8: {label}, {layer_samples} images",
                                        rows[:top]))
     if plot:
-        console.print(f"wrote {plot_accuracy_vs_size(name, result)}")
+        console.print(f"wrote {plot_accuracy_vs_size(label, result)}")
     if failure:
         raise failure
 

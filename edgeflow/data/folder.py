@@ -1,7 +1,11 @@
-"""ImageFolder reader: ``root/[train|test/]<class>/<image>`` resized to a square, kept as uint8."""
+"""ImageFolder reader: ``root/[train|test/]<class>/<image>``, any size and colour, brought to the input
+contract the way torchvision's classification presets do: resize the shorter side to the contract's size,
+then center-crop the square (the aspect ratio is kept, never squashed). Grey↔RGB only when the contract
+asks; every conversion is counted and reported in one line (``ImageSet.notes``)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -10,30 +14,71 @@ from edgeflow.data.imageset import ImageSet
 from edgeflow.errors import EdgeflowError
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp"}
+PREPROCESSING = "resize the shorter side to the input size (bilinear), center-crop the square"
 
 
-def load_image_folder(root: Path, split: str, *, img_size: int, in_chans: int) -> ImageSet:
-    """Read every image under ``root/split`` (or ``root`` when it has no split folders)."""
-    from PIL import Image
+def split_folder(root: Path, split: str) -> Path:
+    return root / split if (root / split).is_dir() else root
 
-    base = root / split if (root / split).is_dir() else root
+
+def class_names(root: Path, split: str) -> tuple[str, ...]:
+    """The class folder names of ``root/split`` (or ``root``), sorted: the label order."""
+    base = split_folder(root, split)
     classes = sorted(d.name for d in base.iterdir() if d.is_dir() and d.name not in ("train", "test"))
     if not classes:
         raise EdgeflowError(f"{base} has no class folders (expected {base}/<class>/<image files>)")
-    images, labels = [], []
-    mode = "L" if in_chans == 1 else "RGB"
-    for label, cls in enumerate(classes):
-        for f in sorted((base / cls).iterdir()):
-            if f.suffix.lower() not in IMAGE_SUFFIXES:
-                continue
-            try:
-                with Image.open(f) as im:
-                    arr = np.asarray(im.convert(mode).resize((img_size, img_size), Image.BILINEAR), np.uint8)
-            except (OSError, ValueError, Image.DecompressionBombError) as e:  # unreadable, truncated, not an image
-                raise EdgeflowError(f"cannot read image {f} ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else 'unreadable'}); "
-                                    "fix or remove it") from e
-            images.append(arr[None] if in_chans == 1 else arr.transpose(2, 0, 1))
-            labels.append(label)
-    if not images:
+    return tuple(classes)
+
+
+def load_image_folder(root: Path, split: str, *, img_size: int, in_chans: int) -> ImageSet:
+    """Read every image under ``root/split`` (or ``root`` when it has no split folders), decoded once."""
+    from edgeflow.progress import progress_bar
+
+    base = split_folder(root, split)
+    classes = class_names(root, split)
+    files = [(label, f) for label, cls in enumerate(classes) for f in sorted((base / cls).iterdir())
+             if f.suffix.lower() in IMAGE_SUFFIXES]
+    if not files:
         raise EdgeflowError(f"no images found under {base}")
-    return ImageSet(np.stack(images), np.asarray(labels, np.int64), tuple(classes), str(root))
+    changes: Counter[str] = Counter()
+    images = []
+    with progress_bar(len(files) > 500) as bar:
+        for _, f in bar.track(files, description=f"read {base}"):
+            images.append(_read(f, img_size, in_chans, changes))
+    labels = np.asarray([label for label, _ in files], np.int64)
+    notes = tuple(f"{base}: {n} of {len(files)} images {what}" for what, n in sorted(changes.items()))
+    return ImageSet(np.stack(images), labels, classes, str(root), notes)
+
+
+def _read(f: Path, size: int, in_chans: int, changes: Counter) -> np.ndarray:
+    from PIL import Image
+
+    mode = "L" if in_chans == 1 else "RGB"
+    try:
+        with Image.open(f) as im:
+            if im.mode != mode:
+                changes[f"converted from {_colour(im.mode)} to {_colour(mode)}"] += 1
+            im = im.convert(mode)
+            if im.size != (size, size):
+                changes[f"resized/cropped to {size}x{size}"] += 1
+                im = _resize_center_crop(im, size)
+            arr = np.asarray(im, np.uint8)
+    except (OSError, ValueError, Image.DecompressionBombError) as e:  # unreadable, truncated, not an image
+        first = str(e).splitlines()[0] if str(e) else "unreadable"
+        raise EdgeflowError(f"cannot read image {f} ({type(e).__name__}: {first}); fix or remove it") from e
+    return arr[None] if in_chans == 1 else arr.transpose(2, 0, 1)
+
+
+def _resize_center_crop(im, size: int):
+    from PIL import Image
+
+    w, h = im.size
+    scale = size / min(w, h)
+    im = im.resize((max(size, round(w * scale)), max(size, round(h * scale))), Image.BILINEAR)
+    w, h = im.size
+    left, top = (w - size) // 2, (h - size) // 2
+    return im.crop((left, top, left + size, top + size))
+
+
+def _colour(mode: str) -> str:
+    return {"L": "grey", "RGB": "RGB"}.get(mode, mode)

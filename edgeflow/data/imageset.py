@@ -16,6 +16,7 @@ class ImageSet:
     labels: np.ndarray  # (N,) int64
     classes: tuple[str, ...]
     name: str
+    notes: tuple[str, ...] = ()  # conversions made while reading (one line each), for the user and the manifest
 
     def __post_init__(self) -> None:
         if self.images.ndim != 4 or self.images.dtype != np.uint8:
@@ -30,7 +31,7 @@ class ImageSet:
         """The first ``n`` samples (all when ``n`` is None or larger than the set)."""
         if n is None or n >= len(self):
             return self
-        return ImageSet(self.images[:n], self.labels[:n], self.classes, self.name)
+        return ImageSet(self.images[:n], self.labels[:n], self.classes, self.name, self.notes)
 
     def sha256(self) -> str:
         """Hash of the raw pixels and labels: identifies exactly which samples were used."""

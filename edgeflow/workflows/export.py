@@ -31,7 +31,7 @@ from edgeflow.runtimes.onnxruntime_runner import OnnxRuntimeRunner
 from edgeflow.runtimes.tflite_runner import TFLiteRunner
 from edgeflow.runtimes.torch_runner import TorchRunner
 from edgeflow.zoo.cards import ModelCard, get_card
-from edgeflow.zoo.loading import load_model
+from edgeflow.zoo.loading import live_model, load_model
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,8 @@ class ExportOptions:
     bench: bool = True
     gates: dict[str, float] = field(default_factory=dict)
     exit: int | None = None  # self-distillation nets: deploy shallow exit k (1 = shallowest) alone
+    card: ModelCard | None = None  # a user's own net: its input contract (then NAME is any zoo.sources spec)
+    module: torch.nn.Module | None = None  # a live net handed over by the Python API (needs ``card``)
 
 
 @dataclass(frozen=True)
@@ -69,14 +71,15 @@ Step = Callable[[str], None]
 
 def run_export(name: str, opts: ExportOptions, step: Step = lambda _: None) -> ExportResult:
     """Export ``name`` and check it. A broken gate does not raise: ``bool(result.parity)`` is False."""
-    card = get_card(name)
+    card = opts.card or get_card(name)
     gates = {**card.tolerances, **opts.gates}
-    out = check_output_folder(opts.out_dir or export_dir() / name, force=opts.force)  # before any work
-    loaded = load_model(name, checkpoint=opts.checkpoint, random_init=opts.random_init, exit=opts.exit)
-    model, source = loaded.model, loaded.source
+    out = check_output_folder(opts.out_dir or export_dir() / card.name, force=opts.force)  # before any work
+    model, source = _net(name, card, opts)
     test = load_dataset(opts.data, "test", opts.data_dir, img_size=card.img_size,
                         in_chans=card.in_chans).subset(opts.parity_samples)
     card.check_fits(test)
+    for note in test.notes:
+        step(f"note: {note}")
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
     with staged_folder(out, force=opts.force) as stage:
@@ -126,27 +129,43 @@ def run_export(name: str, opts: ExportOptions, step: Step = lambda _: None) -> E
     return ExportResult(out, manifest, report, tuple(records), seconds)
 
 
+def _net(name: str, card: ModelCard, opts: ExportOptions) -> tuple[torch.nn.Module, dict]:
+    """The net to export and its provenance: a live module (Python API), or one ``load_model`` builds."""
+    if opts.module is not None:
+        loaded = live_model(opts.module, card)
+    else:
+        loaded = load_model(name, checkpoint=opts.checkpoint, random_init=opts.random_init, exit=opts.exit,
+                            card=opts.card)
+    return loaded.model, loaded.source
+
+
 def _calibration_set(card: ModelCard, opts: ExportOptions) -> tuple[np.ndarray, dict]:
     """Preprocessed training images for int8 calibration, and what the manifest records of them."""
     train = load_dataset(opts.data, "train", opts.data_dir, img_size=card.img_size,
                          in_chans=card.in_chans).subset(opts.calib_samples)
     card.check_fits(train)
     info = {"dataset": train.name, "split": "train", "count": len(train), "sha256": train.sha256(),
-            "preprocessing": "same as training: x/255, (x - mean)/std"}
+            "preprocessing": "same as training: x/255, (x - mean)/std", "read_notes": list(train.notes)}
     return preprocess(train.images, card.mean, card.std), info
 
 
 def _bench_all(name: str, model: torch.nn.Module, onnx: Artifact, onnx_q: Artifact | None,
                tflite: dict[Precision, Artifact], opts: ExportOptions) -> list[BenchRecord]:
     kw = {"threads": opts.threads, "iters": opts.bench_iters}
-    with tempfile.TemporaryDirectory() as tmp:
-        weights = Path(tmp) / "weights.pt"
-        torch.save(model.state_dict(), weights)
-        # the worker rebuilds the net from its name: it must deploy the same exit as the exported model
-        spec = BenchSpec("pytorch", "fp32", weights, net=name, exit=opts.exit)
-        records = [benchmark(spec, **kw, model_bytes=weights.stat().st_size)]
+    records: list[BenchRecord] = []
+    if opts.module is None:  # a live module has no file to rebuild it from in the worker: no PyTorch row
+        records.append(_bench_pytorch(name, model, opts, kw))
     records.append(benchmark(BenchSpec("onnxruntime", "fp32", onnx.path), **kw))
     if onnx_q:
         records.append(benchmark(BenchSpec("onnxruntime", "int8", onnx_q.path), **kw))
     records += [benchmark(BenchSpec("tflite", p.value, a.path), **kw) for p, a in tflite.items()]
     return records
+
+
+def _bench_pytorch(name: str, model: torch.nn.Module, opts: ExportOptions, kw: dict) -> BenchRecord:
+    with tempfile.TemporaryDirectory() as tmp:
+        weights = Path(tmp) / "weights.pt"
+        torch.save(model.state_dict(), weights)
+        # the worker rebuilds the net from its name: it must deploy the same exit as the exported model
+        spec = BenchSpec("pytorch", "fp32", weights, net=name, exit=opts.exit, card=opts.card)
+        return benchmark(spec, **kw, model_bytes=weights.stat().st_size)

@@ -15,13 +15,14 @@ from edgeflow.export.quantize import QDQ_FILE
 from edgeflow.export.tflite import FILE_NAMES as TFLITE_FILES
 from edgeflow.files import write_json
 from edgeflow.plots import accuracy_vs_size
-from edgeflow.zoo.cards import get_card
+from edgeflow.zoo.cards import ModelCard, get_card
 
 
-def localize_int8(name: str, out: Path, *, samples: int, data: str, data_dir: Path | None) -> dict[str, list[LayerError]]:
+def localize_int8(name: str, out: Path, *, samples: int, data: str, data_dir: Path | None,
+                  card: ModelCard | None = None) -> dict[str, list[LayerError]]:
     """Rank the activations that lose most to int8, for the ONNX Runtime QDQ model and (where exported) the
     TFLite int8 model, on ``samples`` test images; also written to ``out``/layers.json."""
-    card = get_card(name)
+    card = card or get_card(name)
     onnx, qdq, tflite = out / ONNX_FILE, out / QDQ_FILE, out / TFLITE_FILES[Precision.INT8]
     verify_artifacts(out, name, [onnx, qdq, *([tflite] if tflite.is_file() else [])])
     test = load_dataset(data, "test", data_dir, img_size=card.img_size, in_chans=card.in_chans).subset(samples)
