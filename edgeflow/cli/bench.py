@@ -12,7 +12,8 @@ from edgeflow.cli.options import AcceptNewHostKey, JsonOut
 
 
 def bench(
-    name: Annotated[str, typer.Argument(help="Registered model name; export it first.")],
+    name: Annotated[str, typer.Argument(metavar="MODEL", help="A zoo name, or your net as you passed it to "
+                                        "`edgeflow export` (or its export's name); export it first.")],
     device: Annotated[str, typer.Option(help="Device profile name (devices/NAME.toml) or a .toml path.")] = "local",
     precision: Annotated[str, typer.Option(help="Comma-separated TFLite precisions.")] = "fp32,int8",
     threads: Annotated[str, typer.Option(help="Comma-separated thread counts [default: the profile's].")] = "",
@@ -27,8 +28,10 @@ def bench(
              "models/NAME/results/DEVICE to update the committed results (needs --force where they exist).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace results of the same precision in --out.")] = False,
 ) -> None:
-    """Benchmark NAME's exported TFLite models on a device and check their parity against PyTorch.
+    """Benchmark MODEL's exported TFLite models on a device and check their parity against the reference.
 
+    The reference is PyTorch for a zoo net; for your own net, the export's model.onnx on ONNX Runtime fp32
+    (which the export gated against PyTorch or your .onnx), on the same data the export used.
     Checks each model against export/NAME/manifest.json, pushes the standalone script, the models and the
     inputs to a temp folder on the device, runs, pulls the outputs, removes the folder. Writes
     PRECISION.json per precision and latency.png (every precision with results in the folder) to --out.
@@ -39,9 +42,9 @@ def bench(
     from edgeflow.devices.profile import load_profile
     from edgeflow.errors import EdgeflowError, GateFailure
     from edgeflow.workflows.device_bench import bench_on_device
-    from edgeflow.zoo.registry import check_model_name
+    from edgeflow.workflows.export_reference import export_name
 
-    check_model_name(name)
+    name = export_name(name, export_dir)
     profile = load_profile(device)
     if profile.extra.get("gpu"):
         _bench_gpu(name, profile, samples, json_out, export_dir)

@@ -9,7 +9,7 @@ import typer
 
 from edgeflow.cli.options import (CalibSamples, Checkpoint, Data, DataDir, JsonOut, MaxAbsDiff, MaxInt8Drop,
                                   MinAgreement, ParitySamples, PerTensor, RandomInit)
-from edgeflow.cli.options import CardFile, Classes, InputShape, Mean, ModelSpec, Std
+from edgeflow.cli.options import CalibDir, CardFile, Classes, InputShape, Mean, ModelSpec, Std
 
 
 def export(
@@ -25,6 +25,7 @@ def export(
     data_dir: DataDir = None,
     parity_samples: ParitySamples = None,
     calib_samples: CalibSamples = 500,
+    calib: CalibDir = None,
     threads: Annotated[int, typer.Option(min=1, help="Threads for every runtime's latency run.")] = 1,
     bench_iters: Annotated[int, typer.Option(min=1, help="Timed single-image runs per runtime.")] = 200,
     no_bench: Annotated[bool, typer.Option("--no-bench", help="Skip the latency/memory measurement.")] = False,
@@ -43,9 +44,10 @@ def export(
     """Export MODEL to ONNX and TFLite (fp32; int8 with --int8), then check parity and latency.
 
     MODEL is a zoo net or your own: path/to/file.py:function or package.module:function (a function returning
-    an nn.Module; weights from --checkpoint, a state_dict, or --random-init), torchvision:NAME, or model.pt2
-    (torch.export.save). Your own net needs its input contract: --input-shape C,H,W with --mean/--std and
-    --classes (default: the --data folder's class names), or --card FILE.
+    an nn.Module; weights from --checkpoint, a state_dict, or --random-init), torchvision:NAME, model.pt2
+    (torch.export.save), or model.onnx (starts at the ONNX stage; the reference for parity is then that file
+    on ONNX Runtime fp32). Your own net needs its input contract: --input-shape C,H,W (read from an .onnx)
+    with --mean/--std and --classes (default: the --data folder's class names), or --card FILE.
 
     Writes export/NAME/: model.onnx, model_fp32.tflite[, model_int8.tflite], manifest.json, parity.json.
     Exit 0 when every gate holds, 1 when a parity gate fails, 2 on bad input.
@@ -60,7 +62,8 @@ def export(
     precisions = (Precision.FP32, Precision.INT8) if int8 else (Precision.FP32,)
     opts = ExportOptions(precisions=precisions, float_io=float_io, per_tensor=per_tensor, checkpoint=checkpoint,
                          random_init=random_init, out_dir=out, force=force, data=data, data_dir=data_dir,
-                         parity_samples=parity_samples, calib_samples=calib_samples, threads=threads,
+                         parity_samples=parity_samples, calib_samples=calib_samples, calib_dir=calib,
+                         threads=threads,
                          bench_iters=bench_iters, bench=not no_bench,
                          gates=gate_overrides(max_abs_diff, min_agreement, max_int8_drop), exit=exit_,
                          card=contract)

@@ -14,6 +14,9 @@ Data = Annotated[str, typer.Option(help="Dataset for calibration (train split) a
 DataDir = Annotated[Optional[Path], typer.Option(help="Folder holding the dataset files.")]
 ParitySamples = Annotated[Optional[int], typer.Option(min=1, help="Test images for parity [default: all].")]
 CalibSamples = Annotated[int, typer.Option(min=1, help="Training images used to calibrate int8.")]
+CalibDir = Annotated[Optional[Path], typer.Option("--calib", help="Folder of calibration images for int8 (any "
+                                                  "size/colour; flat or <class>/ folders) [default: the --data "
+                                                  "train split].")]
 PerTensor = Annotated[bool, typer.Option("--per-tensor", help="Per-tensor weight scales (default per-channel).")]
 JsonOut = Annotated[bool, typer.Option("--json", help="Print JSON (what the result files hold) instead of the table.")]
 # parity gates: unset keeps the card's [tolerances]; out-of-range values are refused (cli.report.gate_overrides)
@@ -23,10 +26,10 @@ MinAgreement = Annotated[Optional[float], typer.Option(help="Gate: fp32 top-1 ag
 MaxInt8Drop = Annotated[Optional[float], typer.Option(help="Gate: int8 accuracy drop, pp (0-100).")]
 AcceptNewHostKey = Annotated[bool, typer.Option("--accept-new-host-key",
                                                 help="Trust an SSH host seen for the first time.")]
-# a user's own net (MODEL given as file.py:function, module:function, torchvision:NAME or model.pt2)
+# a user's own net (MODEL given as file.py:function, module:function, torchvision:NAME, model.pt2, model.onnx)
 ModelSpec = Annotated[str, typer.Argument(
     metavar="MODEL", help="A zoo name (see `edgeflow models list`), path/to/file.py:function, "
-                          "package.module:function, torchvision:NAME, or model.pt2.")]
+                          "package.module:function, torchvision:NAME, model.pt2, or model.onnx.")]
 CardFile = Annotated[Optional[Path], typer.Option("--card", help="Your net's input contract as a card file "
                                                   "([input] in_chans, img_size, mean, std, classes).")]
 InputShape = Annotated[Optional[str], typer.Option(help="Your net's input C,H,W, e.g. 3,224,224.")]

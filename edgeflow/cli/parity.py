@@ -9,7 +9,7 @@ import typer
 
 from edgeflow.cli.options import (CalibSamples, Checkpoint, Data, DataDir, JsonOut, MaxAbsDiff, MaxInt8Drop,
                                   MinAgreement, ParitySamples, PerTensor, RandomInit)
-from edgeflow.cli.options import CardFile, Classes, InputShape, Mean, ModelSpec, Std
+from edgeflow.cli.options import CalibDir, CardFile, Classes, InputShape, Mean, ModelSpec, Std
 
 ALL_PRECISIONS = "fp32,fp16,dynamic,int8"
 
@@ -33,6 +33,7 @@ def parity(
     data_dir: DataDir = None,
     parity_samples: ParitySamples = None,
     calib_samples: CalibSamples = 500,
+    calib: CalibDir = None,
     bench: Annotated[bool, typer.Option(help="Also measure latency and memory.")] = False,
     max_abs_diff: MaxAbsDiff = None,
     min_agreement: MinAgreement = None,
@@ -79,6 +80,7 @@ def parity(
                          random_init=random_init, out_dir=out or export_dir() / f"{label}.parity",
                          force=force or out is None,
                          data=data, data_dir=data_dir, parity_samples=parity_samples, calib_samples=calib_samples,
+                         calib_dir=calib,
                          bench=bench, gates=gate_overrides(max_abs_diff, min_agreement, max_int8_drop), card=contract)
     failure = None
     try:

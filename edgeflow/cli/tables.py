@@ -15,9 +15,11 @@ if not console.is_terminal:
 
 
 def parity_table(report: ParityReport, bench: tuple[BenchRecord, ...], sizes: dict[str, int]) -> Table:
-    """One row per runtime × precision: parity vs PyTorch, accuracy, latency, memory, size, gate."""
+    """One row per runtime × precision: parity vs the reference (PyTorch, or a source .onnx on ONNX Runtime),
+    accuracy, latency, memory, size, gate."""
     lat = {(b.runtime, b.precision): b for b in bench}
-    t = Table(title=f"parity vs PyTorch on {report.samples} images, latency single-image")
+    ref = "PyTorch" if report.reference.runtime == "pytorch" else report.reference.label
+    t = Table(title=f"parity vs {ref} on {report.samples} images, latency single-image")
     for col in ("runtime", "precision", "max |Δ|", "cosine", "SQNR dB", "agree %", "top-1 %", "p50 ms", "p90 ms",
                 "p99 ms", "peak RSS MB", "size KB", "gate"):
         t.add_column(col, justify="left" if col in ("runtime", "precision", "gate") else "right")

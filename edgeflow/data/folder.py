@@ -36,8 +36,8 @@ def load_image_folder(root: Path, split: str, *, img_size: int, in_chans: int) -
 
     base = split_folder(root, split)
     classes = class_names(root, split)
-    files = [(label, f) for label, cls in enumerate(classes) for f in sorted((base / cls).iterdir())
-             if f.suffix.lower() in IMAGE_SUFFIXES]
+    files = _interleaved([[(label, f) for f in sorted((base / cls).iterdir()) if f.suffix.lower() in IMAGE_SUFFIXES]
+                          for label, cls in enumerate(classes)])
     if not files:
         raise EdgeflowError(f"no images found under {base}")
     changes: Counter[str] = Counter()
@@ -48,6 +48,29 @@ def load_image_folder(root: Path, split: str, *, img_size: int, in_chans: int) -
     labels = np.asarray([label for label, _ in files], np.int64)
     notes = tuple(f"{base}: {n} of {len(files)} images {what}" for what, n in sorted(changes.items()))
     return ImageSet(np.stack(images), labels, classes, str(root), notes)
+
+
+def load_calibration_folder(root: Path, *, img_size: int, in_chans: int) -> ImageSet:
+    """Calibration images for int8 (``--calib DIR``): an ImageFolder (its train split when it has one) or a
+    flat folder of images; labels play no part in calibration, so a flat folder is one class."""
+    if not root.is_dir():
+        raise EdgeflowError(f"--calib {root}: no such folder")
+    if any(d.is_dir() for d in split_folder(root, "train").iterdir()):
+        return load_image_folder(root, "train", img_size=img_size, in_chans=in_chans)
+    files = sorted(f for f in root.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise EdgeflowError(f"--calib {root}: no images found (expected image files or <class>/<image> folders)")
+    changes: Counter[str] = Counter()
+    images = np.stack([_read(f, img_size, in_chans, changes) for f in files])
+    notes = tuple(f"{root}: {n} of {len(files)} images {what}" for what, n in sorted(changes.items()))
+    return ImageSet(images, np.zeros(len(files), np.int64), ("unlabelled",), str(root), notes)
+
+
+def _interleaved(per_class: list[list]) -> list:
+    """Class by class in turn (a, b, c, a, b, c, ...): the first N images — what --calib-samples,
+    --parity-samples and bench --samples take — then cover every class, not just the first ones."""
+    longest = max((len(files) for files in per_class), default=0)
+    return [files[i] for i in range(longest) for files in per_class if i < len(files)]
 
 
 def _read(f: Path, size: int, in_chans: int, changes: Counter) -> np.ndarray:

@@ -48,7 +48,9 @@ def input_contract(card: ModelCard, tflite_info: dict[Precision, dict]) -> dict[
 
 
 def build_manifest(*, card: ModelCard, source: dict[str, Any], calibration: dict[str, Any] | None,
-                   artifacts: list[Artifact], tflite_info: dict[Precision, dict]) -> dict[str, Any]:
+                   artifacts: list[Artifact], tflite_info: dict[Precision, dict],
+                   parity_data: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``parity_data``: the dataset (and folder) parity ran on, so a later device bench uses the same."""
     files = []
     for a in artifacts:
         entry = {"file": a.path.name, "format": a.format, "precision": a.precision.value, "sha256": a.sha256,
@@ -63,6 +65,7 @@ def build_manifest(*, card: ModelCard, source: dict[str, Any], calibration: dict
         "created_utc": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "source": source,
         "calibration": calibration,
+        "parity_data": parity_data,
         "tools": tool_versions(),
         "artifacts": files,
         "input_contract": input_contract(card, tflite_info),

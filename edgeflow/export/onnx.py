@@ -41,3 +41,34 @@ def export_onnx(model: nn.Module, card: ModelCard, path: Path, *, opset: int = 1
         raise RuntimeError("onnxsim could not validate the simplified model")
     onnx.save(simplified, str(path))
     return Artifact.of(path, "onnx", Precision.FP32, parent)
+
+
+def import_onnx(src: Path, path: Path, *, parent: str | None = None) -> Artifact:
+    """A user's ONNX classifier as the export's ``model.onnx``: its input and output renamed to the names every
+    later stage uses (``input``/``logits``), then simplified with onnxsim like an exported one. The source
+    file itself is only read."""
+    import onnx
+    from onnxsim import simplify
+
+    model = onnx.load(str(src))
+    weights = {i.name for i in model.graph.initializer}
+    inp = next(i for i in model.graph.input if i.name not in weights)
+    _rename(model.graph, inp.name, INPUT_NAME)
+    _rename(model.graph, model.graph.output[0].name, OUTPUT_NAME)
+    simplified, ok = simplify(model)
+    if not ok:
+        raise RuntimeError("onnxsim could not validate the simplified model")
+    onnx.save(simplified, str(path))
+    return Artifact.of(path, "onnx", Precision.FP32, parent)
+
+
+def _rename(graph, old: str, new: str) -> None:
+    """Rename the value ``old`` wherever the graph (not its subgraphs) defines or uses it."""
+    if old == new:
+        return
+    for value in (*graph.input, *graph.output, *graph.value_info):
+        if value.name == old:
+            value.name = new
+    for node in graph.node:
+        node.input[:] = [new if n == old else n for n in node.input]
+        node.output[:] = [new if n == old else n for n in node.output]

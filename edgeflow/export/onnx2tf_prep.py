@@ -10,6 +10,9 @@
   - input provably ≥ 0 (after Relu, Sigmoid, Clip(min ≥ 0), or a Concat/MaxPool of such): pad with 0;
   - otherwise pad with edge values: every pooling window holds at least one real element, and with
     dilation 1 the edge copy of a padded position lies in the same window, so the max is unchanged.
+* ``symbolic_batch``: given an input with a fixed batch and 3 channels, onnx2tf fetches sample images from
+  GitHub for its own output check (it fails offline, and a converter should not go online). A symbolic batch
+  axis avoids that; the conversion pins the batch to 1 either way (``overwrite_input_shape``).
 """
 
 from __future__ import annotations
@@ -26,6 +29,15 @@ def prepare_for_onnx2tf(model: onnx.ModelProto) -> None:
     """Apply every rewrite below to ``model`` in place."""
     constants_to_initializers(model)
     pad_maxpools_explicitly(model)
+    symbolic_batch(model)
+
+
+def symbolic_batch(model: onnx.ModelProto) -> None:
+    """Make the first axis of the graph's inputs and outputs symbolic (``batch``)."""
+    for value in (*model.graph.input, *model.graph.output):
+        dims = value.type.tensor_type.shape.dim
+        if dims and dims[0].HasField("dim_value"):
+            dims[0].dim_param = "batch"  # setting the oneof field clears dim_value
 
 
 def constants_to_initializers(model: onnx.ModelProto, consumers: tuple[str, ...] = ("InstanceNormalization",)) -> int:

@@ -42,12 +42,32 @@ def _onnx2tf(onnx_path: Path, work: Path) -> None:
     graph_input = src.graph.input[0]
     dims = [d.dim_value for d in graph_input.type.tensor_type.shape.dim][1:]
     log = io.StringIO()
-    with contextlib.redirect_stdout(log):
-        onnx2tf.convert(input_onnx_file_path=str(onnx_path), output_folder_path=str(work),
-                        overwrite_input_shape=[f"{graph_input.name}:1,{','.join(map(str, dims))}"],
-                        output_signaturedefs=True, not_use_onnxsim=True, verbosity="error")
+    try:
+        with contextlib.redirect_stdout(log):
+            onnx2tf.convert(input_onnx_file_path=str(onnx_path), output_folder_path=str(work),
+                            overwrite_input_shape=[f"{graph_input.name}:1,{','.join(map(str, dims))}"],
+                            output_signaturedefs=True, not_use_onnxsim=True, verbosity="error")
+    except Exception as e:  # onnx2tf raises whatever its op converter raised: name the op and the layer
+        raise EdgeflowError(unconvertible(src, e)) from e
     if not (work / "model_float32.tflite").is_file():
         raise RuntimeError(f"onnx2tf wrote no model_float32.tflite:\n{log.getvalue()[-2000:]}")
+
+
+def unconvertible(model, error: Exception) -> str:
+    """One line for an ONNX node onnx2tf could not convert: its op type, its name (for a PyTorch export, the
+    module path of the layer, e.g. ``/blocks.2/pool/LpPool``) and onnx2tf's reason."""
+    name = getattr(error, "onnx_op_name", None)  # onnx2tf attaches the failing node's name
+    node = next((n for n in model.graph.node if name and n.name.lstrip("/") == name.lstrip("/")), None)
+    op = node.op_type if node is not None else "an op"
+    if isinstance(error, ModuleNotFoundError) and error.name and error.name.startswith("onnx2tf.ops."):
+        op, reason = error.name.rsplit(".", 1)[1], "onnx2tf has no converter for this op"
+    else:
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
+    if node is None and not reason.startswith("onnx2tf has no"):
+        return f"onnx2tf failed: {reason}"
+    where = f" at layer {name!r}" if name else ""
+    return (f"onnx2tf cannot convert {op}{where}: {reason}. Replace that layer with ops onnx2tf supports "
+            "(see its README's op list), or export it differently")
 
 
 def _quantize(work: Path, precision: Precision, calib_nhwc: np.ndarray | None, *, float_io: bool,

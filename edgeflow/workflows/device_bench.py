@@ -1,5 +1,6 @@
 """``edgeflow bench NAME --device D``: run the exported models on a device (each a ``RemoteRunner``), then
-compare their outputs with PyTorch's on the host (``check.parity.compare``) and save the results.
+compare their outputs with the reference's on the host (PyTorch; for a user's net the export's model.onnx,
+``workflows.export_reference``) (``check.parity.compare``) and save the results.
 
 The desktop GPU goes the same run-then-compare way with its own runners (``bench_gpu``).
 """
@@ -28,9 +29,7 @@ from edgeflow.paths import export_dir
 from edgeflow.plots import latency_vs_threads
 from edgeflow.runtimes.remote import RemoteRunner, RemoteSession
 from edgeflow.runtimes.torch_runner import TorchRunner
-from edgeflow.zoo.loading import LoadedModel, load_model
-
-EMBEDDED = "fashion-mnist-embedded"
+from edgeflow.workflows.export_reference import EMBEDDED, model_of_export, reference_of_export
 
 
 @dataclass
@@ -73,19 +72,6 @@ def exported_models(name: str, precisions: list[str], folder: Path | None) -> tu
         flag = " --int8" if "int8" in missing else ""
         raise EdgeflowError(f"no {', '.join(missing)} TFLite model in {folder}; run `edgeflow export {name}{flag}`")
     return found, verify_artifacts(folder, name, list(found.values()))
-
-
-def model_of_export(name: str, manifest: dict) -> LoadedModel:
-    """The PyTorch net an export was made from (same weights, same exit): the reference for its parity."""
-    source = manifest.get("source") or {}
-    if source.get("random_init"):
-        return load_model(name, random_init=True, exit=source.get("exit"))
-    loaded = load_model(name, exit=source.get("exit"))
-    if source.get("sha256") and loaded.source["sha256"] != source["sha256"]:
-        raise EdgeflowError(f"the export of {name} was made from another checkpoint ({source.get('checkpoint')}, "
-                            f"sha256 {source['sha256'][:12]}…) than models/{name}/weights.pt; re-export it with "
-                            f"`edgeflow export {name} --force` to compare against the committed weights")
-    return loaded
 
 
 def default_results_dir(name: str, device: str) -> Path:
@@ -144,14 +130,15 @@ def bench_on_device(name: str, profile: DeviceProfile, *, precisions: list[str],
     if any(t < 1 for t in threads):
         raise EdgeflowError(f"thread counts must be >= 1, got {','.join(map(str, threads))}")
     models, manifest = exported_models(name, precisions, export_folder)
-    loaded = model_of_export(name, manifest)
+    ref = reference_of_export(name, export_folder or export_dir() / name, manifest)
     out = check_results_dir(results_dir or default_results_dir(name, profile.name), precisions, force=force)
-    test = load_dataset(EMBEDDED, "test").subset(samples)
-    x = preprocess(test.images, loaded.card.mean, loaded.card.std)
+    test = load_dataset(ref.data, "test", ref.data_dir, img_size=ref.card.img_size,
+                        in_chans=ref.card.in_chans).subset(samples)
+    ref.card.check_fits(test)
+    x = preprocess(test.images, ref.card.mean, ref.card.std)
     run_ = run_on_device(make_transport(profile, accept_new_host_key=accept_new_host_key), models, x, threads,
                          iters=iters)
-    reference = run(TorchRunner(loaded.model), x)
-    report = compare(reference, [o for o, _ in run_.outputs], test.labels, gates=loaded.card.tolerances,
+    report = compare(run(ref.runner, x), [o for o, _ in run_.outputs], test.labels, gates=ref.gates,
                      data_sha256=test.sha256())
     emulated = bool(profile.extra.get("emulated"))
     rows = [DeviceBenchRow(profile.name, rec["precision"], rec["threads"], rec, row,
@@ -161,6 +148,7 @@ def bench_on_device(name: str, profile: DeviceProfile, *, precisions: list[str],
         mine = [r for r in rows if r.precision == precision]
         write_json(out / f"{precision}.json", {
             "model": name, "device": profile.name, "transport": profile.transport, "precision": precision,
+            "reference": report.reference.label, "data": test.name,
             "artifact_sha256": file_sha256(path), "samples": len(x), "data_sha256": test.sha256(),
             "complete": not run_.incomplete, "incomplete": [m for m in run_.incomplete if m.startswith(precision)],
             "emulated": emulated,
@@ -198,7 +186,10 @@ def bench_gpu(name: str, profile: DeviceProfile, *, samples: int = 1000,
     onnx_path = (export_folder or export_dir() / name) / ONNX_FILE
     if not onnx_path.is_file():
         raise EdgeflowError(f"no {onnx_path}; run `edgeflow export {name}` first")
-    loaded = model_of_export(name, verify_artifacts(onnx_path.parent, name, [onnx_path]))
+    manifest = verify_artifacts(onnx_path.parent, name, [onnx_path])
+    if (manifest.get("source") or {}).get("kind", "zoo") != "zoo":
+        raise EdgeflowError(f"{name} is your own net: the desktop-GPU bench runs zoo nets only for now")
+    loaded = model_of_export(name, manifest)
     test = load_dataset(EMBEDDED, "test").subset(samples)
     x = preprocess(test.images, loaded.card.mean, loaded.card.std)
     report = check_parity(TorchRunner(loaded.model), gpu_runners(loaded.model, onnx_path, profile.name), x,

@@ -22,16 +22,18 @@ from edgeflow.errors import EdgeflowError
 from edgeflow.export.artifact import Artifact, Precision
 from edgeflow.export.inspect import inspect_onnx, inspect_tflite
 from edgeflow.export.manifest import build_manifest
-from edgeflow.export.onnx import ONNX_FILE, export_onnx
+from edgeflow.export.onnx import ONNX_FILE, export_onnx, import_onnx
 from edgeflow.export.quantize import QDQ_FILE, quantize_onnx_static
 from edgeflow.export.tflite import export_tflite
 from edgeflow.files import atomic_write, check_output_folder, staged_folder, write_json
 from edgeflow.paths import export_dir
+from edgeflow.runtimes.base import Runner
 from edgeflow.runtimes.onnxruntime_runner import OnnxRuntimeRunner
 from edgeflow.runtimes.tflite_runner import TFLiteRunner
 from edgeflow.runtimes.torch_runner import TorchRunner
 from edgeflow.zoo.cards import ModelCard, get_card
 from edgeflow.zoo.loading import live_model, load_model
+from edgeflow.zoo.onnx_source import REFERENCE_RUNTIME, onnx_provenance
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class ExportOptions:
     data_dir: Path | None = None
     parity_samples: int | None = None  # None: the whole test split
     calib_samples: int = 500
+    calib_dir: Path | None = None  # calibration images of the user's own (default: the --data train split)
     threads: int = 1
     bench_iters: int = 200
     bench: bool = True
@@ -83,8 +86,7 @@ def run_export(name: str, opts: ExportOptions, step: Step = lambda _: None) -> E
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
     with staged_folder(out, force=opts.force) as stage:
-        step("export ONNX (onnxsim)")
-        onnx = export_onnx(model, card, stage / ONNX_FILE, parent=source.get("sha256"))
+        onnx = _float_onnx(name, model, card, source, stage, step)
         precisions = list(dict.fromkeys((Precision.FP32, *opts.precisions)))
         calib, calib_info = (None, None)
         if Precision.INT8 in precisions or opts.onnx_int8:
@@ -95,15 +97,10 @@ def run_export(name: str, opts: ExportOptions, step: Step = lambda _: None) -> E
         info = {p: inspect_tflite(a.path) for p, a in tflite.items()}
         if Precision.INT8 in info and not info[Precision.INT8]["fully_integer"]:
             raise EdgeflowError(f"the int8 TFLite file is not fully integer: {info[Precision.INT8]['tensor_dtypes']}")
-        onnx_q = None
-        if opts.onnx_int8:
-            step("quantize ONNX (onnxruntime static, QDQ int8)")
-            onnx_q = quantize_onnx_static(onnx, stage / QDQ_FILE, calib, per_tensor=opts.per_tensor)
-            if not inspect_onnx(onnx_q.path)["qdq_int8"]:
-                raise EdgeflowError("the ONNX Runtime int8 model holds no int8 QDQ weights; refusing to call it int8")
+        onnx_q = _qdq_onnx(onnx, calib, stage, opts, step) if opts.onnx_int8 else None
         artifacts: list[Artifact] = [onnx, *([onnx_q] if onnx_q else []), *tflite.values()]
         manifest = build_manifest(card=card, source=source, calibration=calib_info, artifacts=artifacts,
-                                  tflite_info=info)
+                                  tflite_info=info, parity_data=_data_spec(opts))
         write_json(stage / "manifest.json", manifest)
         seconds["convert"] = time.perf_counter() - t0
 
@@ -114,7 +111,8 @@ def run_export(name: str, opts: ExportOptions, step: Step = lambda _: None) -> E
         if onnx_q:
             candidates.append(OnnxRuntimeRunner(onnx_q.path, precision="int8"))
         candidates += [TFLiteRunner(a.path, p.value) for p, a in tflite.items()]
-        report = check_parity(TorchRunner(model), candidates, x, test.labels, gates=gates, data_sha256=test.sha256())
+        report = check_parity(_reference(model, name), candidates, x, test.labels, gates=gates,
+                              data_sha256=test.sha256())
         seconds["parity"] = time.perf_counter() - t0 - seconds["convert"]
 
         records: list[BenchRecord] = []
@@ -129,31 +127,75 @@ def run_export(name: str, opts: ExportOptions, step: Step = lambda _: None) -> E
     return ExportResult(out, manifest, report, tuple(records), seconds)
 
 
-def _net(name: str, card: ModelCard, opts: ExportOptions) -> tuple[torch.nn.Module, dict]:
-    """The net to export and its provenance: a live module (Python API), or one ``load_model`` builds."""
+def _float_onnx(name: str, model: torch.nn.Module | None, card: ModelCard, source: dict, stage: Path,
+                step: Step) -> Artifact:
+    if model is None:  # an .onnx source: the pipeline starts at the ONNX stage
+        step("import the ONNX model (onnxsim)")
+        return import_onnx(Path(name), stage / ONNX_FILE, parent=source["definition_sha256"])
+    step("export ONNX (onnxsim)")
+    return export_onnx(model, card, stage / ONNX_FILE, parent=source.get("sha256"))
+
+
+def _qdq_onnx(onnx: Artifact, calib: np.ndarray, stage: Path, opts: ExportOptions, step: Step) -> Artifact:
+    step("quantize ONNX (onnxruntime static, QDQ int8)")
+    onnx_q = quantize_onnx_static(onnx, stage / QDQ_FILE, calib, per_tensor=opts.per_tensor)
+    if not inspect_onnx(onnx_q.path)["qdq_int8"]:
+        raise EdgeflowError("the ONNX Runtime int8 model holds no int8 QDQ weights; refusing to call it int8")
+    return onnx_q
+
+
+def _net(name: str, card: ModelCard, opts: ExportOptions) -> tuple[torch.nn.Module | None, dict]:
+    """The net to export and its provenance: a live module (Python API), one ``load_model`` builds, or None
+    for an .onnx file (which has no PyTorch net)."""
     if opts.module is not None:
         loaded = live_model(opts.module, card)
+    elif opts.card is not None and name.endswith(".onnx"):
+        return None, onnx_provenance(name, Path(name), checkpoint=opts.checkpoint, random_init=opts.random_init,
+                                     exit=opts.exit)
     else:
         loaded = load_model(name, checkpoint=opts.checkpoint, random_init=opts.random_init, exit=opts.exit,
                             card=opts.card)
     return loaded.model, loaded.source
 
 
+def _data_spec(opts: ExportOptions) -> dict:
+    """The data parity ran on, as a later ``bench`` can find it again (folders as absolute paths)."""
+    folder = Path(opts.data).expanduser()
+    data = str(folder.resolve()) if folder.is_dir() else opts.data
+    return {"data": data, "data_dir": str(opts.data_dir.expanduser().resolve()) if opts.data_dir else None}
+
+
+def _reference(model: torch.nn.Module | None, onnx_source: str) -> Runner:
+    """What every runtime is compared with: the PyTorch net, or for an .onnx source that file on ONNX Runtime."""
+    if model is not None:
+        return TorchRunner(model)
+    runner = OnnxRuntimeRunner(Path(onnx_source))
+    runner.name = REFERENCE_RUNTIME
+    return runner
+
+
 def _calibration_set(card: ModelCard, opts: ExportOptions) -> tuple[np.ndarray, dict]:
     """Preprocessed training images for int8 calibration, and what the manifest records of them."""
-    train = load_dataset(opts.data, "train", opts.data_dir, img_size=card.img_size,
-                         in_chans=card.in_chans).subset(opts.calib_samples)
-    card.check_fits(train)
-    info = {"dataset": train.name, "split": "train", "count": len(train), "sha256": train.sha256(),
+    if opts.calib_dir is not None:
+        from edgeflow.data.folder import load_calibration_folder
+
+        train = load_calibration_folder(opts.calib_dir.expanduser(), img_size=card.img_size,
+                                        in_chans=card.in_chans).subset(opts.calib_samples)
+    else:
+        train = load_dataset(opts.data, "train", opts.data_dir, img_size=card.img_size,
+                             in_chans=card.in_chans).subset(opts.calib_samples)
+        card.check_fits(train)
+    info = {"dataset": train.name, "split": "calib" if opts.calib_dir else "train", "count": len(train), "sha256": train.sha256(),
             "preprocessing": "same as training: x/255, (x - mean)/std", "read_notes": list(train.notes)}
     return preprocess(train.images, card.mean, card.std), info
 
 
-def _bench_all(name: str, model: torch.nn.Module, onnx: Artifact, onnx_q: Artifact | None,
+def _bench_all(name: str, model: torch.nn.Module | None, onnx: Artifact, onnx_q: Artifact | None,
                tflite: dict[Precision, Artifact], opts: ExportOptions) -> list[BenchRecord]:
     kw = {"threads": opts.threads, "iters": opts.bench_iters}
     records: list[BenchRecord] = []
-    if opts.module is None:  # a live module has no file to rebuild it from in the worker: no PyTorch row
+    # a live module has no file to rebuild it from in the worker, an .onnx source no PyTorch net: no PyTorch row
+    if opts.module is None and model is not None:
         records.append(_bench_pytorch(name, model, opts, kw))
     records.append(benchmark(BenchSpec("onnxruntime", "fp32", onnx.path), **kw))
     if onnx_q:

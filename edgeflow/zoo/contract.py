@@ -27,8 +27,16 @@ def contract_for(spec: str, *, card_file: Path | None = None, input_shape: str |
             raise EdgeflowError(f"{spec} is a zoo net: its card fixes the input contract; {CONTRACT_FLAGS} are "
                                 "for your own nets")
         return None
-    return user_contract(src.name, spec, card_file=card_file, input_shape=input_shape, mean=mean, std=std,
-                         classes=classes, data=data)
+    if src.kind != "onnx":
+        return user_contract(src.name, spec, card_file=card_file, input_shape=input_shape, mean=mean, std=std,
+                             classes=classes, data=data)
+    from edgeflow.zoo.onnx_source import check_against_contract, read_signature
+
+    sig = read_signature(src.path)  # the file fixes the input shape; flags or a card may only agree with it
+    card = user_contract(src.name, spec, card_file=card_file, input_shape=input_shape or (
+        None if card_file else sig.input_shape), mean=mean, std=std, classes=classes, data=data)
+    check_against_contract(sig, card.in_chans, card.img_size, len(card.classes), src.path.name)
+    return card
 
 
 def user_contract(name: str, what: str, *, card_file: Path | None = None, input_shape: str | None = None,

@@ -1,6 +1,6 @@
-"""Where a net comes from: a zoo name, a Python function in a file or module, a torchvision model, or a
-program saved with ``torch.export.save`` (.pt2). The manifest records the source and the sha256 of the file
-that defined the net.
+"""Where a net comes from: a zoo name, a Python function in a file or module, a torchvision model, a
+program saved with ``torch.export.save`` (.pt2), or an ONNX file (``zoo.onnx_source``). The manifest records
+the source and the sha256 of the file that defined the net.
 
 Importing ``file.py:function`` runs that file: it is the user's own code, run as they would run it.
 Weights are never unpickled outside ``torch.load(weights_only=True)``; a .pt2 is read tensors-only.
@@ -21,22 +21,23 @@ import torch.nn as nn
 from edgeflow.errors import EdgeflowError
 from edgeflow.files import file_sha256
 
-FORMS = "a zoo name, path/to/file.py:function, package.module:function, torchvision:NAME or model.pt2"
+FORMS = ("a zoo name, path/to/file.py:function, package.module:function, torchvision:NAME, model.pt2 or "
+         "model.onnx")
 
 
 @dataclass(frozen=True)
 class ModelSource:
     spec: str  # as the user wrote it
-    kind: str  # zoo | python-file | python-module | torchvision | pt2
+    kind: str  # zoo | python-file | python-module | torchvision | pt2 | onnx
     target: str  # zoo/torchvision name, function name, or ""
-    path: Path | None = None  # the file that defines the net (python file, .pt2)
+    path: Path | None = None  # the file that defines the net (python file, .pt2, .onnx)
 
     @property
     def name(self) -> str:
-        """A name for folders and reports: the zoo/torchvision name, FILE.FUNCTION, or the .pt2 stem."""
+        """A name for folders and reports: the zoo/torchvision name, FILE.FUNCTION, or the file's stem."""
         if self.kind in ("zoo", "torchvision"):
             return self.target
-        if self.kind == "pt2":
+        if self.kind in ("pt2", "onnx"):
             return self.path.stem if self.path else self.spec
         stem = self.path.stem if self.path else self.spec.split(":")[0].rsplit(".", 1)[-1]
         return f"{stem}.{self.target}"
@@ -59,14 +60,11 @@ def parse_source(spec: str, zoo: list[str]) -> ModelSource:
         return ModelSource(spec, "zoo", spec)
     if spec.startswith("torchvision:"):
         return ModelSource(spec, "torchvision", spec.split(":", 1)[1])
-    if spec.endswith(".onnx"):
-        raise EdgeflowError(f"{spec}: starting from an .onnx file is not supported yet; pass the PyTorch net "
-                            f"({FORMS})")
-    if spec.endswith(".pt2"):
+    if spec.endswith((".pt2", ".onnx")):
         path = Path(spec).expanduser()
         if not path.is_file():
             raise EdgeflowError(f"no such file: {spec}")
-        return ModelSource(spec, "pt2", "", path.resolve())
+        return ModelSource(spec, path.suffix[1:], "", path.resolve())
     if ":" in spec:
         where, func = spec.rsplit(":", 1)
         if not func.isidentifier():
@@ -119,17 +117,38 @@ def _function(src: ModelSource):
 
 
 def _torchvision(name: str, num_classes: int) -> nn.Module:
+    torchvision = _import_torchvision()
+    if name not in torchvision.models.list_models():
+        raise EdgeflowError(f"torchvision has no model {name!r}")
+    return torchvision.models.get_model(name, weights=None, num_classes=num_classes)  # nothing is downloaded
+
+
+def _import_torchvision():
+    """torchvision, also where its compiled ops cannot load: PyPI's only Linux wheel is built against CUDA
+    torch, so beside a CPU torch its ``_C`` library fails and its import then stops at the fake-kernel
+    registration of two detection ops (nms, qnms). Classification models use neither: declaring their schemas
+    lets the pure-Python model definitions import; calling either op would still fail loudly."""
     try:
         import torchvision
     except ImportError as e:
         raise EdgeflowError("torchvision:NAME needs torchvision (pip install torchvision, the build that matches "
                             "your torch)") from e
-    except RuntimeError as e:  # e.g. a CUDA torchvision wheel beside a CPU torch: its C++ ops do not load
-        raise EdgeflowError(f"torchvision does not load beside this torch ({str(e).splitlines()[0]}); install "
-                            "the torchvision build made for your torch") from e
-    if name not in torchvision.models.list_models():
-        raise EdgeflowError(f"torchvision has no model {name!r}")
-    return torchvision.models.get_model(name, weights=None, num_classes=num_classes)  # nothing is downloaded
+    except RuntimeError as e:
+        if "torchvision::" not in str(e):
+            raise EdgeflowError(f"torchvision does not load beside this torch ({str(e).splitlines()[0]})") from e
+        import torch
+
+        for module in [m for m in sys.modules if m == "torchvision" or m.startswith("torchvision.")]:
+            del sys.modules[module]  # the half-imported package
+        global _TORCHVISION_OPS
+        _TORCHVISION_OPS = torch.library.Library("torchvision", "DEF")
+        for op in ("nms", "qnms"):  # the schemas torchvision's own C++ library would have declared
+            _TORCHVISION_OPS.define(f"{op}(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
+        import torchvision
+    return torchvision
+
+
+_TORCHVISION_OPS = None  # kept alive: a torch.library.Library drops its definitions when collected
 
 
 def _load_pt2(path: Path) -> nn.Module:

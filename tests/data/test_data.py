@@ -85,7 +85,8 @@ def test_image_folder(tmp_path):
             Image.new("RGB", (40, 30), (i * 50, 10, 200)).save(tmp_path / "train" / cls / f"{i}.png")
     ds = load_dataset(str(tmp_path), "train", img_size=32, in_chans=3)
     assert ds.images.shape == (6, 3, 32, 32) and ds.classes == ("cat", "dog")
-    assert ds.labels.tolist() == [0, 0, 0, 1, 1, 1]
+    assert ds.labels.tolist() == [0, 1, 0, 1, 0, 1]  # interleaved: the first N images cover every class
+    assert sorted(ds.subset(2).labels.tolist()) == [0, 1]
 
 
 def test_preprocess_matches_card_normalisation():
