@@ -268,3 +268,23 @@ def test_onnx_contract_must_match_the_file(folder, tmp_path):
     assert r.returncode == 2 and "lp.onnx takes 3x32x32 images, but the contract says 3x28x28" in r.stderr
     r = edgeflow("export", spec, "--random-init", "--data", str(folder), "--no-bench")
     assert r.returncode == 2 and "carries its own weights" in r.stderr
+
+
+def test_a_zoo_architecture_trained_on_your_images(folder, tmp_path):
+    """`train NAME --data FOLDER --input-shape 3,32,32` records the contract in the checkpoint; export builds
+    the zoo architecture for it, under its own name, and never touches the zoo net's committed weights."""
+    weights = tmp_path / "sep32.pt"
+    r = edgeflow("train", "sep_res18_s3", "--data", str(folder), "--input-shape", "3,32,32", "--epochs", "1",
+                 "--max-train-samples", "96", "--max-test-samples", "40", "--val-samples", "0", "--batch-size",
+                 "32", "--quiet", "--out", str(weights))
+    assert r.returncode == 0, r.stderr + r.stdout
+    meta = torch.load(weights, weights_only=True)["meta"]
+    assert meta["input_contract"]["img_size"] == 32 and meta["input_contract"]["classes"] == sorted(CLASSES)
+    out = tmp_path / "out"
+    r = edgeflow("export", "sep_res18_s3", "--checkpoint", str(weights), "--data", str(folder), "--parity-samples",
+                 "40", "--no-bench", "--out", str(out))
+    assert r.returncode == 0, r.stderr + r.stdout
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["model"] == "sep_res18_s3-3x32x32" and manifest["source"]["kind"] == "zoo-architecture"
+    assert manifest["input_contract"]["tflite_input"]["shape"] == [1, 32, 32, 3]
+    assert json.loads((out / "parity.json").read_text())["passed"]

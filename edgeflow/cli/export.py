@@ -58,7 +58,7 @@ def export(
     from edgeflow.zoo.contract import contract_for
 
     contract = contract_for(name, card_file=card, input_shape=input_shape, mean=mean, std=std, classes=classes,
-                            data=data)
+                            data=data, checkpoint=checkpoint)
     precisions = (Precision.FP32, Precision.INT8) if int8 else (Precision.FP32,)
     opts = ExportOptions(precisions=precisions, float_io=float_io, per_tensor=per_tensor, checkpoint=checkpoint,
                          random_init=random_init, out_dir=out, force=force, data=data, data_dir=data_dir,

@@ -67,7 +67,7 @@ def parity(
     from edgeflow.zoo.contract import contract_for
 
     contract = contract_for(name, card_file=card, input_shape=input_shape, mean=mean, std=std, classes=classes,
-                            data=data)
+                            data=data, checkpoint=checkpoint)
     label = contract.name if contract else name
     try:
         chosen = tuple(Precision(p.strip()) for p in precisions.split(",") if p.strip())

@@ -7,6 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from edgeflow.cli.options import Classes, InputShape, Mean, Std
+
 QAT_DEFAULTS = {"epochs": 2, "lr": 0.005, "warmup_epochs": 0.0}  # a short, gentle fine-tune
 
 
@@ -56,12 +58,18 @@ def train(
         help="cpu, or cuda (cuda:N) to train on an NVIDIA GPU; the files written are the same.")] = "cpu",
     force: Annotated[bool, typer.Option(help="Overwrite an existing checkpoint.")] = False,
     quiet: Annotated[bool, typer.Option(help="No progress bar or per-epoch lines.")] = False,
+    input_shape: InputShape = None,
+    mean: Mean = None,
+    std: Std = None,
+    classes: Classes = None,
 ) -> None:
     """Train a net with its card's recipe (flags override it) and write the best checkpoint.
 
     Every epoch writes a resumable state, metrics.jsonl and curve.png to the run folder. Ctrl-C stops at the next batch and saves the state (exit 130); --resume continues exactly where it stopped.
 
     Nets with several exits train with self-distillation; --teacher NAME distils another net into this one. Several processes: torchrun --nproc_per_node=N -m edgeflow.train NAME ... (same flags).
+
+    Your images: --data PATH (an ImageFolder) with your classes (the folder's) and, with --input-shape C,H,W (and --mean/--std), your input size; the checkpoint (--out, required) records that contract and `edgeflow export NAME --checkpoint FILE --data PATH` uses it.
     """  # noqa: E501 (one line per paragraph: the help formatter wraps it)
     from edgeflow.cli.tables import console
     from edgeflow.errors import EdgeflowError
@@ -72,9 +80,14 @@ def train(
     from edgeflow.training.recipe import recipe_from_card
     from edgeflow.zoo.cards import get_card
     from edgeflow.zoo.checkpoint import default_checkpoint
+    from edgeflow.zoo.contract import zoo_contract
     from edgeflow.zoo.registry import check_model_name
 
     check_model_name(name)
+    contract = zoo_contract(name, input_shape=input_shape, mean=mean, std=std, classes=classes, data=data)
+    if contract is not None and out is None:
+        raise EdgeflowError(f"training {name} for {contract.name.split('-')[-1]} images and your classes: pass "
+                            f"--out FILE (models/{name}/weights.pt holds the zoo net's own weights)")
     if qat and from_checkpoint is None and not resume:
         raise EdgeflowError("--qat fine-tunes trained weights: pass --from CHECKPOINT (e.g. models/NAME/weights.pt)")
     if from_checkpoint is not None and not from_checkpoint.is_file():
@@ -103,7 +116,7 @@ def train(
         console.print(f"recipe: {shown}")
     result = run_training(name, out, data=data, data_dir=data_dir, config=config, show_progress=not quiet,
                           run_dir=run_dir, resume=resume, init_checkpoint=from_checkpoint,
-                          half_weights=half_weights, device=device)
+                          half_weights=half_weights, device=device, card=contract)
     if result.wall_s == 0.0:  # a non-zero rank under torchrun: rank 0 reports
         return
     exits = ""

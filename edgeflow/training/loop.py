@@ -31,7 +31,7 @@ from edgeflow.training.run_files import command_line, default_run_dir, write_met
 from edgeflow.training.setup import (check_writable, device_name, load_splits, load_teacher, make_optimizer,
                                      resolve_device)
 from edgeflow.training.state import STATE_FILE, load_state, save_state
-from edgeflow.zoo.cards import get_card
+from edgeflow.zoo.cards import ModelCard, contract_record, get_card
 from edgeflow.zoo.checkpoint import default_checkpoint, load_weights, round_to_half, save_checkpoint
 from edgeflow.zoo.loading import build_model
 
@@ -77,8 +77,11 @@ def _stop_on_sigint(enabled: bool) -> Iterator[dict[str, bool]]:
 def train(name: str, out: Path, *, data: str = "fashion-mnist", data_dir: Path | None = None,
           config: TrainConfig = TrainConfig(), show_progress: bool = True, run_dir: Path | None = None,
           resume: bool = False, init_checkpoint: Path | None = None, half_weights: bool = False,
-          device: str = "cpu") -> TrainResult:
+          device: str = "cpu", card: ModelCard | None = None) -> TrainResult:
     """Train ``name`` on ``data``: best weights to ``out``, state/metrics/curve to ``run_dir``.
+
+    ``card``: another input contract than the zoo card's (a user's images, input size and classes,
+    ``zoo.contract.zoo_contract``); the checkpoint records it, so ``export`` builds the net the same way.
 
     ``half_weights`` stores the final checkpoint in float16; its test accuracy is measured on those weights.
     ``device`` is ``cpu`` or ``cuda``; files are written the same either way and load on any machine.
@@ -86,7 +89,7 @@ def train(name: str, out: Path, *, data: str = "fashion-mnist", data_dir: Path |
     world = ddp.join_world()
     try:
         return _train(name, out, data, data_dir, config, show_progress, run_dir or default_run_dir(out),
-                      resume, init_checkpoint, half_weights, world, resolve_device(device, world))
+                      resume, init_checkpoint, half_weights, world, resolve_device(device, world), card)
     finally:
         ddp.leave_world(world)
 
@@ -103,12 +106,13 @@ class _Run:
     world: ddp.World
     dev: torch.device
     config: TrainConfig
+    contract: ModelCard | None = None  # a contract other than the zoo card's
 
 
 def _train(name: str, out: Path, data: str, data_dir: Path | None, config: TrainConfig, show_progress: bool,
            run_dir: Path, resume: bool, init_checkpoint: Path | None, half_weights: bool,
-           world: ddp.World, dev: torch.device) -> TrainResult:
-    card = get_card(name)
+           world: ddp.World, dev: torch.device, contract: ModelCard | None = None) -> TrainResult:
+    card = contract or get_card(name)
     state = load_state(run_dir / STATE_FILE, name, data) if resume else None
     if state is not None:
         config = TrainConfig(**state["config"])  # a resumed run keeps its recipe
@@ -158,7 +162,7 @@ def _train(name: str, out: Path, data: str, data_dir: Path | None, config: Train
     plan = EpochPlan(config, model, view, opt, teacher, splits["train"],
                      resolve_augment(config.augment, data), dev, local_batch, steps, steps * config.epochs,
                      int(steps * config.warmup_epochs))
-    run = _Run(name, data, data_dir, out, run_dir, world, dev, config)
+    run = _Run(name, data, data_dir, out, run_dir, world, dev, config, contract)
     run_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter() - prog.elapsed_s
     first_shard = _epochs(run, plan, prog, sampler, splits, net, qat_handle, show_progress, started)
@@ -244,6 +248,8 @@ def _finish(run: _Run, card, test, prog: Progress, replicas: Any, half_weights: 
     wall = time.perf_counter() - started
     meta.update({"test_accuracy": accs[-1], "test_exit_accuracies": accs, "test_samples": len(test.x),
                  "wall_s": round(wall, 1)})
+    if run.contract is not None:  # export reads it back (zoo.contract.contract_for)
+        meta["input_contract"] = contract_record(run.contract)
     save_checkpoint(run.out, run.name, best, meta, half=half_weights)
     result = {"model": run.name, "checkpoint": os.path.relpath(run.out, run.run_dir),  # relative: no machine paths
               "test_accuracy": accs[-1], "test_exit_accuracies": accs,
@@ -264,4 +270,8 @@ def _resume_command(run: _Run) -> str:
         argv += ["--run-dir", str(run.run_dir)]
     if run.dev.type != "cpu":
         argv += ["--device", str(run.dev)]
+    if run.contract is not None:
+        c = run.contract
+        argv += ["--input-shape", f"{c.in_chans},{c.img_size},{c.img_size}", "--mean", ",".join(map(str, c.mean)),
+                 "--std", ",".join(map(str, c.std)), "--classes", ",".join(c.classes)]
     return shlex.join(argv)

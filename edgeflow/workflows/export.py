@@ -185,7 +185,8 @@ def _calibration_set(card: ModelCard, opts: ExportOptions) -> tuple[np.ndarray, 
         train = load_dataset(opts.data, "train", opts.data_dir, img_size=card.img_size,
                              in_chans=card.in_chans).subset(opts.calib_samples)
         card.check_fits(train)
-    info = {"dataset": train.name, "split": "calib" if opts.calib_dir else "train", "count": len(train), "sha256": train.sha256(),
+    info = {"dataset": train.name, "split": "calib" if opts.calib_dir else "train", "count": len(train),
+            "sha256": train.sha256(),
             "preprocessing": "same as training: x/255, (x - mean)/std", "read_notes": list(train.notes)}
     return preprocess(train.images, card.mean, card.std), info
 

@@ -136,6 +136,27 @@ def user_card(name: str, *, input_shape: str, classes: tuple[str, ...], mean: st
                      dataset="", classes=tuple(classes), tolerances=dict(DEFAULT_TOLERANCES)).checked("flags")
 
 
+def contract_record(card: ModelCard) -> dict[str, Any]:
+    """The input contract as a checkpoint records it (read back by ``card_from_record``)."""
+    return {"in_chans": card.in_chans, "img_size": card.img_size, "mean": list(card.mean), "std": list(card.std),
+            "classes": list(card.classes)}
+
+
+def card_from_record(base: ModelCard, record: dict[str, Any], where: str) -> ModelCard:
+    """``base`` (a zoo card) with the input contract ``record`` (see ``contract_record``), named
+    NAME-CxHxW so its exports never take the place of the zoo net's own."""
+    from dataclasses import replace
+
+    try:
+        c, size = int(record["in_chans"]), int(record["img_size"])
+        return replace(base, name=f"{base.name}-{c}x{size}x{size}", family="user", in_chans=c, img_size=size,
+                       mean=tuple(map(float, record["mean"])), std=tuple(map(float, record["std"])),
+                       classes=tuple(map(str, record["classes"])), claims={}, measured={}, trained={},
+                       not_committed={}).checked(where)
+    except (KeyError, TypeError, ValueError) as e:
+        raise EdgeflowError(f"{where}: its input contract is incomplete ({e})") from e
+
+
 def _per_channel(text: str | None, channels: int, default: float, flag: str) -> tuple[float, ...]:
     if text is None:
         return (default,) * channels

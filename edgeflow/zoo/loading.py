@@ -69,6 +69,8 @@ def _load_user_model(spec: str, card: ModelCard, checkpoint: Path | None, random
 
     src = parse_source(spec, list_models())
     torch.manual_seed(RANDOM_INIT_SEED)
+    if src.kind == "zoo":  # a zoo architecture trained for another contract (card_from_record)
+        return _zoo_net_for_contract(spec, card, checkpoint, random_init, exit)
     model = build_from_source(src, len(card.classes))
     source = src.describe()
     if checkpoint is not None:
@@ -84,6 +86,22 @@ def _load_user_model(spec: str, card: ModelCard, checkpoint: Path | None, random
         source["exit"] = exit
     check_contract(model.eval(), card, src.spec)
     return LoadedModel(model, card, source)
+
+
+def _zoo_net_for_contract(name: str, card: ModelCard, checkpoint: Path | None, random_init: bool,
+                          exit: int | None) -> LoadedModel:
+    model = build_model(name, card)
+    source: dict[str, Any] = {"spec": name, "kind": "zoo-architecture", "random_init": random_init}
+    if checkpoint is not None:
+        meta = load_weights(model, Path(checkpoint), name)
+        source.update(checkpoint=Path(checkpoint).name, sha256=file_sha256(Path(checkpoint)),
+                      trained_on=meta.get("dataset"), test_accuracy=meta.get("test_accuracy"))
+    elif not random_init:
+        raise EdgeflowError(f"{card.name} has no committed weights: pass --checkpoint FILE or --random-init")
+    if exit is not None:
+        select_exit(model, name, exit)
+        source["exit"] = exit
+    return LoadedModel(model.eval(), card, source)
 
 
 def live_model(model: nn.Module, card: ModelCard) -> LoadedModel:
