@@ -288,3 +288,12 @@ def test_a_zoo_architecture_trained_on_your_images(folder, tmp_path):
     assert manifest["model"] == "sep_res18_s3-3x32x32" and manifest["source"]["kind"] == "zoo-architecture"
     assert manifest["input_contract"]["tflite_input"]["shape"] == [1, 32, 32, 3]
     assert json.loads((out / "parity.json").read_text())["passed"]
+
+
+def test_a_named_dataset_that_does_not_fit_the_contract_is_one_line(tmp_path):
+    """Fashion-MNIST is 1x28x28: a 3x32x32 contract does not fit it (an ImageFolder would be converted)."""
+    r = edgeflow("export", SPEC, "--random-init", *CONTRACT, "--classes", ",".join(CLASSES), "--data",
+                 "fashion-mnist-embedded", "--no-bench", "--out", str(tmp_path / "o"))
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode == 2 and len(lines) == 1 and "has 1x28x28 images and 10 classes" in lines[0], r.stderr
+    assert not (tmp_path / "o").exists()

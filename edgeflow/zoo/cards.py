@@ -72,14 +72,14 @@ class ModelCard:
         """Raise EdgeflowError unless ``ds`` has this net's image shape and class count."""
         if len(ds) == 0:
             raise EdgeflowError(f"dataset {ds.name} is empty")
-        if self.family == "user" and tuple(ds.classes) != tuple(self.classes):
-            raise EdgeflowError(f"the classes of {ds.name} ({', '.join(ds.classes)}) are not the net's "
-                                f"({', '.join(self.classes)}); pass --classes in the data's order, or fix the data")
         _, c, h, w = ds.images.shape
         if (c, h, w) != self.input_shape[1:] or len(ds.classes) != len(self.classes):
             raise EdgeflowError(
                 f"dataset {ds.name} has {c}x{h}x{w} images and {len(ds.classes)} classes, but {self.name} "
                 f"expects {self.in_chans}x{self.img_size}x{self.img_size} and {len(self.classes)} classes")
+        if self.family == "user" and tuple(ds.classes) != tuple(self.classes):
+            raise EdgeflowError(f"the classes of {ds.name} ({', '.join(ds.classes)}) are not the net's "
+                                f"({', '.join(self.classes)}); pass --classes in the data's order, or fix the data")
 
 
 def get_card(name: str) -> ModelCard:
