@@ -27,6 +27,8 @@ def bench(
         help="Results folder [default: a new export/NAME.bench/DEVICE/<UTC time>/ per run]. E.g. "
              "models/NAME/results/DEVICE to update the committed results (needs --force where they exist).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace results of the same precision in --out.")] = False,
+    converter: Annotated[str, typer.Option(help="Whose files to run: onnx2tf (model_PRECISION.tflite) or "
+                                                "litert-torch (model_PRECISION.litert-torch.tflite).")] = "onnx2tf",
 ) -> None:
     """Benchmark MODEL's exported TFLite models on a device and check their parity against the reference.
 
@@ -59,7 +61,7 @@ def bench(
         rows, run = bench_on_device(name, profile, precisions=[p.strip() for p in precision.split(",")],
                                     threads=thread_list, samples=samples, iters=iters,
                                     accept_new_host_key=accept_new_host_key, results_dir=out, force=force,
-                                    export_folder=export_dir)
+                                    export_folder=export_dir, converter=converter)
     if json_out:
         typer.echo(json.dumps([{**r.record, "parity": r.parity.__dict__, "cross_arch": r.cross_arch}
                                for r in rows], indent=2))

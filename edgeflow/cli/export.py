@@ -9,7 +9,7 @@ import typer
 
 from edgeflow.cli.options import (CalibSamples, Checkpoint, Data, DataDir, JsonOut, MaxAbsDiff, MaxInt8Drop,
                                   MinAgreement, ParitySamples, PerTensor, RandomInit)
-from edgeflow.cli.options import CalibDir, CardFile, Classes, InputShape, Mean, ModelSpec, Std
+from edgeflow.cli.options import CalibDir, CardFile, Classes, Converter, InputShape, Mean, ModelSpec, Std
 
 
 def export(
@@ -26,6 +26,7 @@ def export(
     parity_samples: ParitySamples = None,
     calib_samples: CalibSamples = 500,
     calib: CalibDir = None,
+    converter: Converter = "onnx2tf",
     threads: Annotated[int, typer.Option(min=1, help="Threads for every runtime's latency run.")] = 1,
     bench_iters: Annotated[int, typer.Option(min=1, help="Timed single-image runs per runtime.")] = 200,
     no_bench: Annotated[bool, typer.Option("--no-bench", help="Skip the latency/memory measurement.")] = False,
@@ -55,6 +56,7 @@ def export(
     from edgeflow.cli.report import gate_overrides, run_and_report
     from edgeflow.export.artifact import Precision
     from edgeflow.workflows.export import ExportOptions
+    from edgeflow.workflows.litert_path import parse_converters
     from edgeflow.zoo.contract import contract_for
 
     contract = contract_for(name, card_file=card, input_shape=input_shape, mean=mean, std=std, classes=classes,
@@ -63,7 +65,7 @@ def export(
     opts = ExportOptions(precisions=precisions, float_io=float_io, per_tensor=per_tensor, checkpoint=checkpoint,
                          random_init=random_init, out_dir=out, force=force, data=data, data_dir=data_dir,
                          parity_samples=parity_samples, calib_samples=calib_samples, calib_dir=calib,
-                         threads=threads,
+                         converters=parse_converters(converter), threads=threads,
                          bench_iters=bench_iters, bench=not no_bench,
                          gates=gate_overrides(max_abs_diff, min_agreement, max_int8_drop), exit=exit_,
                          card=contract)

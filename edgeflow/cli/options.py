@@ -37,3 +37,6 @@ Mean = Annotated[Optional[str], typer.Option(help="Per-channel mean after x/255,
 Std = Annotated[Optional[str], typer.Option(help="Per-channel std after x/255 [1].")]
 Classes = Annotated[Optional[str], typer.Option(help="Class names in label order, comma-separated "
                                                 "[default: the --data folder's class folders].")]
+Converter = Annotated[str, typer.Option(
+    help="TFLite converter: onnx2tf, litert-torch (PyTorch → LiteRT directly; pip install 'edgeflow[litert]'), "
+         "or all (both, side by side in one parity table).")]

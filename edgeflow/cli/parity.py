@@ -9,7 +9,7 @@ import typer
 
 from edgeflow.cli.options import (CalibSamples, Checkpoint, Data, DataDir, JsonOut, MaxAbsDiff, MaxInt8Drop,
                                   MinAgreement, ParitySamples, PerTensor, RandomInit)
-from edgeflow.cli.options import CalibDir, CardFile, Classes, InputShape, Mean, ModelSpec, Std
+from edgeflow.cli.options import CalibDir, CardFile, Classes, Converter, InputShape, Mean, ModelSpec, Std
 
 ALL_PRECISIONS = "fp32,fp16,dynamic,int8"
 
@@ -34,6 +34,7 @@ def parity(
     parity_samples: ParitySamples = None,
     calib_samples: CalibSamples = 500,
     calib: CalibDir = None,
+    converter: Converter = "onnx2tf",
     bench: Annotated[bool, typer.Option(help="Also measure latency and memory.")] = False,
     max_abs_diff: MaxAbsDiff = None,
     min_agreement: MinAgreement = None,
@@ -64,6 +65,7 @@ def parity(
         localize_int8,
         plot_accuracy_vs_size,
     )
+    from edgeflow.workflows.litert_path import parse_converters
     from edgeflow.zoo.contract import contract_for
 
     contract = contract_for(name, card_file=card, input_shape=input_shape, mean=mean, std=std, classes=classes,
@@ -80,7 +82,7 @@ def parity(
                          random_init=random_init, out_dir=out or export_dir() / f"{label}.parity",
                          force=force or out is None,
                          data=data, data_dir=data_dir, parity_samples=parity_samples, calib_samples=calib_samples,
-                         calib_dir=calib,
+                         calib_dir=calib, converters=parse_converters(converter),
                          bench=bench, gates=gate_overrides(max_abs_diff, min_agreement, max_int8_drop), card=contract)
     failure = None
     try:

@@ -36,6 +36,7 @@ def gate_overrides(max_abs_diff: float | None, min_agreement: float | None, max_
 def run_and_report(name: str, opts, *, json_out: bool):  # opts: ExportOptions
     """Run the export pipeline; print the table (or parity.json); raise GateFailure on a broken gate."""
     from edgeflow.errors import GateFailure
+    from edgeflow.export.manifest import artifact_runtime
     from edgeflow.workflows.export import run_export
 
     with console.status(f"{name}") as status:
@@ -47,9 +48,16 @@ def run_and_report(name: str, opts, *, json_out: bool):  # opts: ExportOptions
     if json_out:
         typer.echo(json.dumps(json.loads((result.out_dir / "parity.json").read_text()), indent=2))
     else:
-        runtime_of = {"onnx": "onnxruntime", "tflite": "tflite"}
-        sizes = {f"{runtime_of[a['format']]} {a['precision']}": a["bytes"] for a in result.manifest["artifacts"]}
+        sizes = {f"{artifact_runtime(a)} {a['precision']}": a["bytes"] for a in result.manifest["artifacts"]}
         console.print(parity_table(result.parity, result.bench, sizes))
+        for converter, why in result.manifest.get("converter_failures", {}).items():
+            console.print(f"[red]{converter}: FAILED — {why}[/red]")
+        for a in result.manifest["artifacts"]:  # read from each file: what a converter left in float
+            if a["precision"] == "int8" and a.get("fully_integer") is False:
+                floats = a.get("tensor_dtypes", {}).get("float32", 0)
+                io = f"input {a['input']['dtype']}, output {a['output']['dtype']}" if "input" in a else ""
+                console.print(f"[yellow]{artifact_runtime(a)} int8 is not fully integer: {floats} float32 "
+                              f"tensors; {io}[/yellow]")
         console.print(f"wrote {result.out_dir} (convert {result.seconds['convert']:.1f} s, parity "
                       f"{result.seconds['parity']:.1f} s, latency {result.seconds['bench']:.1f} s)")
     if not result.parity:

@@ -12,7 +12,8 @@ from edgeflow.export.artifact import Artifact, Precision
 from edgeflow.files import file_sha256, read_json
 from edgeflow.zoo.cards import ModelCard
 
-TOOLS = ("edgeflow", "torch", "onnx", "onnxsim", "onnxruntime", "onnx2tf", "tensorflow", "ai-edge-litert", "numpy")
+TOOLS = ("edgeflow", "torch", "onnx", "onnxsim", "onnxruntime", "onnx2tf", "tensorflow", "ai-edge-litert", "numpy",
+         "litert-torch")
 
 
 def tool_versions() -> dict[str, str]:
@@ -49,15 +50,21 @@ def input_contract(card: ModelCard, tflite_info: dict[Precision, dict]) -> dict[
 
 def build_manifest(*, card: ModelCard, source: dict[str, Any], calibration: dict[str, Any] | None,
                    artifacts: list[Artifact], tflite_info: dict[Precision, dict],
-                   parity_data: dict[str, Any] | None = None) -> dict[str, Any]:
-    """``parity_data``: the dataset (and folder) parity ran on, so a later device bench uses the same."""
+                   parity_data: dict[str, Any] | None = None, converted: dict[str, dict] | None = None,
+                   converter_failures: dict[str, str] | None = None) -> dict[str, Any]:
+    """``tflite_info``: onnx2tf's files by precision; ``converted``: what another converter's files record, by
+    file name (``workflows.litert_path``). ``parity_data``: the dataset (and folder) parity ran on, so a later
+    device bench uses the same."""
+    converted = converted or {}
     files = []
     for a in artifacts:
         entry = {"file": a.path.name, "format": a.format, "precision": a.precision.value, "sha256": a.sha256,
                  "bytes": a.size_bytes, "parent_sha256": a.parent}
-        if a.precision in tflite_info and a.format == "tflite":
+        if a.path.name in converted:
+            entry.update(converted[a.path.name])
+        elif a.precision in tflite_info and a.format == "tflite":
             info = tflite_info[a.precision]
-            entry.update(fully_integer=info["fully_integer"], integer_io=info["integer_io"],
+            entry.update(converter="onnx2tf", fully_integer=info["fully_integer"], integer_io=info["integer_io"],
                          tensor_dtypes=info["tensor_dtypes"])
         files.append(entry)
     return {
@@ -68,9 +75,18 @@ def build_manifest(*, card: ModelCard, source: dict[str, Any], calibration: dict
         "parity_data": parity_data,
         "tools": tool_versions(),
         "artifacts": files,
+        "converter_failures": converter_failures or {},
         "input_contract": input_contract(card, tflite_info),
     }
 
+
+
+def artifact_runtime(entry: dict[str, Any]) -> str:
+    """The runtime label parity and latency rows give a manifest's artifact entry (``onnxruntime``, ``tflite``,
+    or ``tflite/litert-torch`` for litert-torch's files)."""
+    if entry.get("format") == "onnx":
+        return "onnxruntime"
+    return "tflite/litert-torch" if entry.get("converter") == "litert-torch" else "tflite"
 
 
 def verify_artifacts(folder: Path, name: str, files: list[Path]) -> dict[str, Any]:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import warnings
 from pathlib import Path
 
 import torch
 import torch.nn as nn
 
+from edgeflow.errors import EdgeflowError
 from edgeflow.export.artifact import Artifact, Precision
+from edgeflow.runtimes.quiet import native_output_captured
 from edgeflow.zoo.cards import ModelCard
 
 INPUT_NAME = "input"
@@ -31,11 +35,17 @@ def export_onnx(model: nn.Module, card: ModelCard, path: Path, *, opset: int = 1
 
     model = model.eval().to(memory_format=torch.contiguous_format)
     dummy = torch.zeros(card.input_shape, dtype=torch.float32)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the exporter warns that it is legacy; the choice is deliberate
-        torch.onnx.export(model, (dummy,), str(path), opset_version=opset, dynamo=False,
-                          input_names=[INPUT_NAME], output_names=[OUTPUT_NAME],
-                          dynamic_axes={INPUT_NAME: {0: "batch"}, OUTPUT_NAME: {0: "batch"}})
+    chatter = io.StringIO()
+    try:
+        # native_stderr_captured: on an unsupported op the exporter dumps its whole graph from C++
+        with warnings.catch_warnings(), contextlib.redirect_stdout(chatter), native_output_captured():
+            warnings.simplefilter("ignore")  # the exporter warns that it is legacy; the choice is deliberate
+            torch.onnx.export(model, (dummy,), str(path), opset_version=opset, dynamo=False,
+                              input_names=[INPUT_NAME], output_names=[OUTPUT_NAME],
+                              dynamic_axes={INPUT_NAME: {0: "batch"}, OUTPUT_NAME: {0: "batch"}})
+    except torch.onnx.errors.UnsupportedOperatorError as e:  # e.g. aten::median: name the op, not the graph
+        raise EdgeflowError(f"the ONNX exporter cannot export {card.name}: {str(e).splitlines()[0]}; replace "
+                            "that op, or try --converter litert-torch") from e
     simplified, ok = simplify(onnx.load(str(path)))
     if not ok:
         raise RuntimeError("onnxsim could not validate the simplified model")

@@ -23,6 +23,7 @@ from edgeflow.errors import STOP_SIGNALS, EdgeflowError, Interrupted
 from edgeflow.export.artifact import Precision
 from edgeflow.export.manifest import verify_artifacts
 from edgeflow.export.onnx import ONNX_FILE
+from edgeflow.export.litert_torch import FILE_NAMES as LITERT_FILES
 from edgeflow.export.tflite import FILE_NAMES as TFLITE_FILES
 from edgeflow.files import file_sha256, protected_reason, read_json, write_json
 from edgeflow.paths import export_dir
@@ -57,19 +58,25 @@ class DeviceBenchRow:
                                              self.cross_arch.get("failure") else [])
 
 
-def exported_models(name: str, precisions: list[str], folder: Path | None) -> tuple[dict[str, Path], dict]:
-    """The exported .tflite per precision, each checked against the export's manifest (sha256); and the
-    manifest."""
+def exported_models(name: str, precisions: list[str], folder: Path | None,
+                    converter: str = "onnx2tf") -> tuple[dict[str, Path], dict]:
+    """The exported .tflite per precision (``converter``'s files), each checked against the export's manifest
+    (sha256); and the manifest."""
     known = [p.value for p in Precision]
     unknown = [p for p in precisions if p not in known]
     if unknown or not precisions:
         raise EdgeflowError(f"unknown precision {', '.join(unknown) or '(none given)'}; use some of "
                             f"{', '.join(known)}")
     folder = folder or export_dir() / name
-    found = {p: folder / TFLITE_FILES[Precision(p)] for p in precisions}
+    names = TFLITE_FILES if converter == "onnx2tf" else LITERT_FILES
+    if converter not in ("onnx2tf", "litert-torch"):
+        raise EdgeflowError(f"unknown converter {converter!r}; use onnx2tf or litert-torch")
+    if any(Precision(p) not in names for p in precisions):
+        raise EdgeflowError(f"{converter} files exist for {', '.join(p.value for p in names)} only")
+    found = {p: folder / names[Precision(p)] for p in precisions}
     missing = [p for p, f in found.items() if not f.is_file()]
     if missing:
-        flag = " --int8" if "int8" in missing else ""
+        flag = (" --int8" if "int8" in missing else "") + ("" if converter == "onnx2tf" else f" --converter {converter}")
         raise EdgeflowError(f"no {', '.join(missing)} TFLite model in {folder}; run `edgeflow export {name}{flag}`")
     return found, verify_artifacts(folder, name, list(found.values()))
 
@@ -123,13 +130,13 @@ def run_on_device(transport: Transport, models: dict[str, Path], x: np.ndarray, 
 def bench_on_device(name: str, profile: DeviceProfile, *, precisions: list[str], threads: list[int],
                     samples: int = 1000, iters: int = 200, export_folder: Path | None = None,
                     accept_new_host_key: bool = False, results_dir: Path | None = None,
-                    force: bool = False) -> tuple[list[DeviceBenchRow], DeviceRun]:
+                    force: bool = False, converter: str = "onnx2tf") -> tuple[list[DeviceBenchRow], DeviceRun]:
     """Run each precision × thread count on the device, gate its logits against PyTorch on the host, and
     write ``<results_dir>/<precision>.json`` + latency.png (``run.results_dir``; kept, marked incomplete, on
     a failure or a Ctrl-C; after a Ctrl-C, Interrupted is raised once the measured results are saved)."""
     if any(t < 1 for t in threads):
         raise EdgeflowError(f"thread counts must be >= 1, got {','.join(map(str, threads))}")
-    models, manifest = exported_models(name, precisions, export_folder)
+    models, manifest = exported_models(name, precisions, export_folder, converter)
     ref = reference_of_export(name, export_folder or export_dir() / name, manifest)
     out = check_results_dir(results_dir or default_results_dir(name, profile.name), precisions, force=force)
     test = load_dataset(ref.data, "test", ref.data_dir, img_size=ref.card.img_size,
@@ -148,7 +155,7 @@ def bench_on_device(name: str, profile: DeviceProfile, *, precisions: list[str],
         mine = [r for r in rows if r.precision == precision]
         write_json(out / f"{precision}.json", {
             "model": name, "device": profile.name, "transport": profile.transport, "precision": precision,
-            "reference": report.reference.label, "data": test.name,
+            "reference": report.reference.label, "data": test.name, "converter": converter,
             "artifact_sha256": file_sha256(path), "samples": len(x), "data_sha256": test.sha256(),
             "complete": not run_.incomplete, "incomplete": [m for m in run_.incomplete if m.startswith(precision)],
             "emulated": emulated,

@@ -27,6 +27,7 @@ from edgeflow.export.quantize import QDQ_FILE, quantize_onnx_static
 from edgeflow.export.tflite import export_tflite
 from edgeflow.files import atomic_write, check_output_folder, staged_folder, write_json
 from edgeflow.paths import export_dir
+from edgeflow.workflows.litert_path import ConvertedFiles, convert_second
 from edgeflow.runtimes.base import Runner
 from edgeflow.runtimes.onnxruntime_runner import OnnxRuntimeRunner
 from edgeflow.runtimes.tflite_runner import TFLiteRunner
@@ -58,6 +59,7 @@ class ExportOptions:
     exit: int | None = None  # self-distillation nets: deploy shallow exit k (1 = shallowest) alone
     card: ModelCard | None = None  # a user's own net: its input contract (then NAME is any zoo.sources spec)
     module: torch.nn.Module | None = None  # a live net handed over by the Python API (needs ``card``)
+    converters: tuple[str, ...] = ("onnx2tf",)  # onnx2tf and/or litert-torch (workflows.litert_path)
 
 
 @dataclass(frozen=True)
@@ -86,45 +88,81 @@ def run_export(name: str, opts: ExportOptions, step: Step = lambda _: None) -> E
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
     with staged_folder(out, force=opts.force) as stage:
-        onnx = _float_onnx(name, model, card, source, stage, step)
-        precisions = list(dict.fromkeys((Precision.FP32, *opts.precisions)))
-        calib, calib_info = (None, None)
-        if Precision.INT8 in precisions or opts.onnx_int8:
-            calib, calib_info = _calibration_set(card, opts)
-        step(f"convert to TFLite ({', '.join(p.value for p in precisions)})")
-        tflite = export_tflite(onnx, stage, precisions, calib_nchw=calib, float_io=opts.float_io,
-                               per_tensor=opts.per_tensor)
-        info = {p: inspect_tflite(a.path) for p, a in tflite.items()}
-        if Precision.INT8 in info and not info[Precision.INT8]["fully_integer"]:
-            raise EdgeflowError(f"the int8 TFLite file is not fully integer: {info[Precision.INT8]['tensor_dtypes']}")
-        onnx_q = _qdq_onnx(onnx, calib, stage, opts, step) if opts.onnx_int8 else None
-        artifacts: list[Artifact] = [onnx, *([onnx_q] if onnx_q else []), *tflite.values()]
-        manifest = build_manifest(card=card, source=source, calibration=calib_info, artifacts=artifacts,
-                                  tflite_info=info, parity_data=_data_spec(opts))
+        made = _convert(name, model, card, source, stage, opts, step)
+        manifest = build_manifest(card=card, source=source, calibration=made.calib_info, artifacts=made.artifacts,
+                                  tflite_info=made.info, parity_data=_data_spec(opts),
+                                  converted=made.second.manifest_fields, converter_failures=made.second.failures)
         write_json(stage / "manifest.json", manifest)
-        seconds["convert"] = time.perf_counter() - t0
+        seconds.update(convert=time.perf_counter() - t0, **made.seconds)
 
         step(f"parity on {len(test)} {test.name} test images")
         x = preprocess(test.images, card.mean, card.std)
         # parity uses every core; opts.threads is for the latency runs
-        candidates = [OnnxRuntimeRunner(onnx.path)]
-        if onnx_q:
-            candidates.append(OnnxRuntimeRunner(onnx_q.path, precision="int8"))
-        candidates += [TFLiteRunner(a.path, p.value) for p, a in tflite.items()]
-        report = check_parity(_reference(model, name), candidates, x, test.labels, gates=gates,
+        report = check_parity(_reference(model, name), made.runners(), x, test.labels, gates=gates,
                               data_sha256=test.sha256())
         seconds["parity"] = time.perf_counter() - t0 - seconds["convert"]
 
         records: list[BenchRecord] = []
         if opts.bench:
             step(f"latency: {opts.bench_iters} timed runs per runtime, {opts.threads} thread(s)")
-            records = _bench_all(name, model, onnx, onnx_q, tflite, opts)
+            records = _bench_all(name, model, made, opts)
         seconds["bench"] = time.perf_counter() - t0 - seconds["convert"] - seconds["parity"]
         write_json(stage / "parity.json", {"model": name, **report.to_dict(),
+                                           "converter_failures": made.second.failures,
                                            "latency": [r.to_dict() for r in records], "seconds": seconds})
         summary = to_markdown(report, f"edgeflow parity: {name}")
         atomic_write(stage / "parity.md", lambda tmp: tmp.write_text(summary))
     return ExportResult(out, manifest, report, tuple(records), seconds)
+
+
+@dataclass
+class _Converted:
+    """Every file one export wrote, by stage: ONNX (absent when litert-torch is the only converter), the
+    ONNX Runtime int8 model, onnx2tf's TFLite files, and the second converter's."""
+
+    onnx: Artifact | None
+    onnx_q: Artifact | None
+    tflite: dict[Precision, Artifact]
+    info: dict[Precision, dict]  # onnx2tf's files, read back (export.inspect)
+    second: ConvertedFiles
+    calib_info: dict | None
+    seconds: dict[str, float]  # per converter: its conversion alone (after the shared ONNX and calibration)
+
+    @property
+    def artifacts(self) -> list[Artifact]:
+        return [a for a in (self.onnx, self.onnx_q) if a] + [*self.tflite.values(), *self.second.files.values()]
+
+    def runners(self) -> list[Runner]:
+        found: list[Runner] = [OnnxRuntimeRunner(self.onnx.path)] if self.onnx else []
+        if self.onnx_q:
+            found.append(OnnxRuntimeRunner(self.onnx_q.path, precision="int8"))
+        return found + [TFLiteRunner(a.path, p.value) for p, a in self.tflite.items()] + self.second.runners()
+
+
+def _convert(name: str, model: torch.nn.Module | None, card: ModelCard, source: dict, stage: Path,
+             opts: ExportOptions, step: Step) -> _Converted:
+    with_onnx = "onnx2tf" in opts.converters  # litert-torch alone takes the PyTorch net directly
+    onnx = _float_onnx(name, model, card, source, stage, step) if with_onnx else None
+    precisions = list(dict.fromkeys((Precision.FP32, *opts.precisions)))
+    calib, calib_info = (None, None)
+    if Precision.INT8 in precisions or (opts.onnx_int8 and with_onnx):
+        calib, calib_info = _calibration_set(card, opts)
+    tflite, seconds, t0 = {}, {}, time.perf_counter()
+    if with_onnx:
+        step(f"convert to TFLite ({', '.join(p.value for p in precisions)})")
+        tflite = export_tflite(onnx, stage, precisions, calib_nchw=calib, float_io=opts.float_io,
+                               per_tensor=opts.per_tensor)
+        seconds["convert_onnx2tf"] = time.perf_counter() - t0
+    second, t0 = ConvertedFiles(), time.perf_counter()
+    if "litert-torch" in opts.converters:
+        second = convert_second(model, card, stage, precisions, calib, source.get("sha256"), alone=not with_onnx,
+                                step=step)
+        seconds["convert_litert-torch"] = time.perf_counter() - t0
+    info = {p: inspect_tflite(a.path) for p, a in tflite.items()}
+    if Precision.INT8 in info and not info[Precision.INT8]["fully_integer"]:
+        raise EdgeflowError(f"the int8 TFLite file is not fully integer: {info[Precision.INT8]['tensor_dtypes']}")
+    onnx_q = _qdq_onnx(onnx, calib, stage, opts, step) if opts.onnx_int8 and with_onnx else None
+    return _Converted(onnx, onnx_q, tflite, info, second, calib_info, seconds)
 
 
 def _float_onnx(name: str, model: torch.nn.Module | None, card: ModelCard, source: dict, stage: Path,
@@ -191,18 +229,17 @@ def _calibration_set(card: ModelCard, opts: ExportOptions) -> tuple[np.ndarray, 
     return preprocess(train.images, card.mean, card.std), info
 
 
-def _bench_all(name: str, model: torch.nn.Module | None, onnx: Artifact, onnx_q: Artifact | None,
-               tflite: dict[Precision, Artifact], opts: ExportOptions) -> list[BenchRecord]:
+def _bench_all(name: str, model: torch.nn.Module | None, made: _Converted, opts: ExportOptions) -> list[BenchRecord]:
     kw = {"threads": opts.threads, "iters": opts.bench_iters}
     records: list[BenchRecord] = []
     # a live module has no file to rebuild it from in the worker, an .onnx source no PyTorch net: no PyTorch row
     if opts.module is None and model is not None:
         records.append(_bench_pytorch(name, model, opts, kw))
-    records.append(benchmark(BenchSpec("onnxruntime", "fp32", onnx.path), **kw))
-    if onnx_q:
-        records.append(benchmark(BenchSpec("onnxruntime", "int8", onnx_q.path), **kw))
-    records += [benchmark(BenchSpec("tflite", p.value, a.path), **kw) for p, a in tflite.items()]
-    return records
+    for artifact in (made.onnx, made.onnx_q):
+        if artifact:
+            records.append(benchmark(BenchSpec("onnxruntime", artifact.precision.value, artifact.path), **kw))
+    records += [benchmark(BenchSpec("tflite", p.value, a.path), **kw) for p, a in made.tflite.items()]
+    return records + made.second.bench(**kw)
 
 
 def _bench_pytorch(name: str, model: torch.nn.Module, opts: ExportOptions, kw: dict) -> BenchRecord:

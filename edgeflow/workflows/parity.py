@@ -9,7 +9,7 @@ from pathlib import Path
 from edgeflow.check.localize import LayerError, layer_errors, tflite_layer_errors
 from edgeflow.data import load_dataset, preprocess
 from edgeflow.export.artifact import Precision
-from edgeflow.export.manifest import verify_artifacts
+from edgeflow.export.manifest import artifact_runtime, verify_artifacts
 from edgeflow.export.onnx import ONNX_FILE
 from edgeflow.export.quantize import QDQ_FILE
 from edgeflow.export.tflite import FILE_NAMES as TFLITE_FILES
@@ -38,9 +38,8 @@ def localize_int8(name: str, out: Path, *, samples: int, data: str, data_dir: Pa
 
 def plot_accuracy_vs_size(name: str, result) -> Path:  # result: workflows.export.ExportResult
     """``parity.png``: top-1 against file size, one point per runtime × precision."""
-    sizes = {(a["format"], a["precision"]): a["bytes"] for a in result.manifest["artifacts"]}
-    fmt = {"onnxruntime": "onnx", "tflite": "tflite"}
-    points = [(r.label, sizes[(fmt[r.runtime], r.precision)] / 1024, 100 * r.accuracy) for r in result.parity.rows]
+    sizes = {(artifact_runtime(a), a["precision"]): a["bytes"] for a in result.manifest["artifacts"]}
+    points = [(r.label, sizes[(r.runtime, r.precision)] / 1024, 100 * r.accuracy) for r in result.parity.rows]
     path = result.out_dir / "parity.png"
     accuracy_vs_size(points, path, f"{name}: top-1 vs size")
     return path
