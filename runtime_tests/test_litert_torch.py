@@ -25,7 +25,8 @@ def edgeflow(*args: str) -> subprocess.CompletedProcess:
 def both(tmp_path_factory) -> Path:
     """sep_res18_s3 (committed weights) through both converters, fp32 + int8, parity on the embedded test set."""
     out = tmp_path_factory.mktemp("both") / "sep_res18_s3"
-    r = edgeflow("export", "sep_res18_s3", "--int8", "--converter", "all", "--no-bench", "--out", str(out))
+    r = edgeflow("export", "sep_res18_s3", "--int8", "--converter", "all", "--calib-samples", "200", "--no-bench",
+                 "--out", str(out))
     assert r.returncode == 0, r.stderr + r.stdout
     return out
 
@@ -68,17 +69,17 @@ def test_litert_int8_is_bit_exact_on_the_emulated_pi(tmp_path):
     assert run["cross_arch"]["bit_exact"] and run["cross_arch"]["values"] == 300
 
 
-@pytest.mark.parametrize("name", ["dilated_dsnet_050", "sd_resnet18_lite", "sdensenet", "cresnet50"])
+@pytest.mark.parametrize("name", ["dilated_dsnet_050", "sd_resnet18_lite", "sresnet", "cresnet50"])
 def test_one_net_per_family_through_both_converters(name, tmp_path):
+    """fp32 here (int8 of every family through both converters is measured by bench/bench_converters.py;
+    int8 through both is tested on sep_res18_s3 above)."""
     out = tmp_path / name
-    r = edgeflow("export", name, "--int8", "--converter", "all", "--parity-samples", "300", "--calib-samples",
-                 "100", "--no-bench", "--out", str(out))
-    assert r.returncode in (0, 1), r.stderr + r.stdout  # 1: a gate failed, shown in the table
+    r = edgeflow("export", name, "--converter", "all", "--parity-samples", "300", "--no-bench", "--out", str(out))
+    assert r.returncode == 0, r.stderr + r.stdout
     parity = json.loads((out / "parity.json").read_text())
     runtimes = {(row["runtime"], row["precision"]) for row in parity["rows"]}
-    assert ("tflite/litert-torch", "int8") in runtimes and ("tflite", "int8") in runtimes
-    fp32 = [row for row in parity["rows"] if row["precision"] == "fp32"]
-    assert all(not row["failures"] for row in fp32), fp32  # float files of both converters match PyTorch
+    assert {("tflite/litert-torch", "fp32"), ("tflite", "fp32"), ("onnxruntime", "fp32")} == runtimes
+    assert parity["passed"]  # the float files of both converters match PyTorch within the card's gates
 
 
 def test_a_litert_failure_names_the_op_and_onnx2tf_still_delivers(tmp_path):
