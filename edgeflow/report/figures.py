@@ -33,8 +33,8 @@ def accuracy_size_png(parity: dict, manifest: dict, title: str) -> bytes | None:
 
 
 def latency_png(entries: list[dict], title: str) -> bytes | None:
-    """Latency distribution per runtime: a box (quartiles, whiskers at p1/p99) from the per-run samples where
-    they were saved, else the p50 dot with a p90–p99 bar."""
+    """Latency distribution per runtime: a box (quartiles, whiskers at p1/p99) from every timed run where they
+    were saved, else the p50 dot with a p90–p99 bar."""
     if not entries:
         return None
     plt = _pyplot()
@@ -48,7 +48,8 @@ def latency_png(entries: list[dict], title: str) -> bytes | None:
             ax.plot([e["p90_ms"], e["p99_ms"]], [i, i], "-", color="tab:gray", lw=3)
             ax.plot([e["p50_ms"]], [i], "o", color="tab:blue")
     ax.set_yticks(range(len(entries)), [e["label"] for e in entries])
-    ax.set_xlabel("single-image latency (ms)")
+    ax.set_xscale("log")  # runtimes differ by 10x and a stray slow run would squash the rest on a linear axis
+    ax.set_xlabel("single-image latency (ms, log scale)")
     ax.set_title(title)
     ax.grid(alpha=0.3, axis="x")
     fig.tight_layout()
@@ -63,7 +64,7 @@ def layers_png(layers: dict, title: str) -> bytes | None:
     plt = _pyplot()
     fig, axes = plt.subplots(1, len(found), figsize=(6 * len(found), 0.8 + 0.3 * TOP_LAYERS), squeeze=False)
     for ax, (label, rows) in zip(axes[0], found.items()):
-        names = [r["tensor"][-28:] for r in rows]
+        names = [r["tensor"].strip("/").removesuffix("_output_0")[-36:] for r in rows]
         ax.barh(range(len(rows)), [r["local_sqnr_db"] for r in rows], color="tab:orange")
         ax.set_yticks(range(len(rows)), names, fontsize=7)
         ax.invert_yaxis()

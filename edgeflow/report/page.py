@@ -17,10 +17,12 @@ body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:24px;color
 h1{font-size:22px}h2{font-size:18px;border-bottom:1px solid #ccd;padding-bottom:4px;margin-top:36px}
 h3{font-size:15px;margin-top:22px}table{border-collapse:collapse;font-size:13px;margin:8px 0}
 th,td{border:1px solid #d6dae3;padding:3px 8px;text-align:right}th{background:#eef1f6}
-td:first-child,td:nth-child(2),.kv td,.kv th{text-align:left}
+td:first-child,td:nth-child(2),.kv td,.kv th,.parity td:last-child{text-align:left}
 .pass{background:#d9f2dd;color:#135c22}.fail{background:#fbdcdc;color:#8a1414;text-align:left}
 .ref{color:#666;text-align:left}.badge{padding:2px 8px;border-radius:4px;font-size:13px;margin-left:8px}
 img{max-width:100%;border:1px solid #e3e6ec;margin:6px 0}.muted{color:#667;font-size:13px}
+.figs{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start}.figs figure{margin:0;max-width:580px}
+figcaption{font-weight:600;font-size:15px;margin:14px 0 4px}
 """
 
 
@@ -28,6 +30,11 @@ def _img(png: bytes | None, alt: str) -> str:
     if png is None:
         return ""
     return f'<img alt="{escape(alt)}" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
+
+
+def _figure(caption: str, png: bytes | None, missing: str) -> str:
+    body = _img(png, caption.lower()) or f'<p class="muted">{escape(missing)}</p>'
+    return f"<figure><figcaption>{escape(caption)}</figcaption>{body}</figure>"
 
 
 def _badge(passed: bool) -> str:
@@ -39,10 +46,7 @@ def _export_body(s: Section) -> list[str]:
     out = [f'<p class="muted">{p["samples"]} test images (sha256 {escape(p.get("data_sha256", "")[:16])}…); '
            f'reference {escape(p["reference"]["runtime"])} {escape(p["reference"]["precision"])}; gates: '
            f'{escape(", ".join(f"{k} {v:g}" for k, v in p.get("gates", {}).items()))}</p>',
-           "<h3>Parity vs the reference</h3>", tables.parity_table(p, s.manifest),
-           "<h3>Accuracy vs size</h3>",
-           _img(figures.accuracy_size_png(p, s.manifest, f"{s.model}: top-1 vs size"), "accuracy vs size")
-           or '<p class="muted">no artifact sizes (manifest.json missing)</p>']
+           "<h3>Parity vs the reference</h3>", tables.parity_table(p, s.manifest)]
     return out
 
 
@@ -87,9 +91,13 @@ def section_html(s: Section) -> str:
     parts = [f'<h2 id="{escape(s.folder.name)}">{escape(s.title)}{_badge(s.passed)}</h2>',
              f'<p class="muted">from {escape(s.folder.name)}/</p>']
     parts += _export_body(s) if s.parity is not None else _bench_body(s)
-    parts += ["<h3>Latency distribution</h3>",
-              _img(figures.latency_png(s.latency(), f"{s.model} on {s.device}"), "latency distribution")
-              or '<p class="muted">latency not measured in this run</p>']
+    figs = []
+    if s.parity is not None:
+        figs.append(_figure("Accuracy vs size", figures.accuracy_size_png(s.parity, s.manifest, f"{s.model}: top-1 "
+                                                                          "vs size"), "no artifact sizes (no manifest)"))
+    figs.append(_figure("Latency distribution", figures.latency_png(s.latency(), f"{s.model} on {s.device}"),
+                        "latency not measured in this run"))
+    parts.append(f'<div class="figs">{"".join(figs)}</div>')
     if s.layers:
         rows = {k: v for k, v in s.layers.items() if isinstance(v, list)}
         parts += [f"<h3>Per-layer int8 error ({s.layers.get('samples')} images)</h3>",
@@ -121,7 +129,7 @@ def render(sections: list[Section], title: str) -> str:
 
 def write_report(sections: list[Section], out: Path, title: str | None = None) -> Path:
     """Render and write ``out`` atomically."""
-    title = title or (sections[0].title if len(sections) == 1 else f"edgeflow report: {len(sections)} results")
+    title = title or ("edgeflow report: " + (sections[0].title if len(sections) == 1 else f"{len(sections)} results"))
     html = render(sections, title)
     atomic_write(out, lambda tmp: tmp.write_text(html, encoding="utf-8"))
     return out
