@@ -38,7 +38,7 @@ def latency_png(entries: list[dict], title: str) -> bytes | None:
     if not entries:
         return None
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7, 0.5 + 0.45 * len(entries)))
+    fig, ax = plt.subplots(figsize=(7, max(2.2, 0.8 + 0.45 * len(entries))))
     for i, e in enumerate(entries):
         samples = e.get("samples_ms") or []
         if samples:
