@@ -1,4 +1,4 @@
-"""`edgeflow export` finishes a run with report.html and a history entry (in the file `--history` names);
+"""`edgeflow export` and `bench` finish a run with report.html and a history entry (in the file `--history` names);
 `edgeflow report` and `edgeflow history` turn bad input into one line."""
 
 import subprocess
@@ -24,6 +24,14 @@ def test_an_export_writes_its_report_and_joins_the_history(tmp_path):
     assert [r["kind"] for r in runs] == ["export", "export"] and runs[0]["git_commit"] != ""
     assert {m["runtime"] for m in runs[-1]["measurements"]} == {"pytorch", "onnxruntime", "tflite"}
     assert runs[-1]["tools"]["onnxruntime"] and runs[-1]["source"] == str(out)
+    bench = tmp_path / "bench"
+    r = edgeflow("--history", str(history), "bench", "sep_res18_s3", "--device", "local", "--export-dir", str(out),
+                 "--out", str(bench), "--precision", "fp32", "--threads", "1", "--samples", "20", "--iters", "10")
+    assert r.returncode == 0, r.stderr
+    assert "data:image/png;base64," in (bench / "report.html").read_text()
+    (run,) = db.load_runs(history, "sep_res18_s3", "local")[2:]
+    assert run["kind"] == "bench" and run["tools"]["interpreter"]
+    assert [(m["precision"], m["threads"], len(m["samples_ms"])) for m in run["measurements"]] == [("fp32", 1, 10)]
 
 
 def test_bad_report_inputs_are_one_line(tmp_path):
