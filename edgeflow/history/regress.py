@@ -38,7 +38,7 @@ def t_quantile(p: float, df: int) -> float:
 class Finding:
     model: str
     device: str
-    series: str  # "kind runtime precision xthreads"
+    series: str  # "host|bench runtime precision [xthreads]"
     what: str  # latency | accuracy
     newest: float
     baseline: str  # the earlier runs in words, e.g. "0.321 ± 0.004 ms (n=5), bound 0.340"
@@ -46,9 +46,13 @@ class Finding:
     why: str
 
 
-def _series(run: dict, m: dict) -> tuple:
-    group = "bench" if run["kind"] == "bench" else "host"
-    return group, m["runtime"], m["precision"], m["threads"]
+def _group(run: dict) -> str:
+    """Export and parity time on the host with the latency worker; a bench with the on-device script."""
+    return "bench" if run["kind"] == "bench" else "host"
+
+
+def _label(run: dict, m: dict, *, threads: bool) -> str:
+    return " ".join([_group(run), m["runtime"], m["precision"], *([f"x{m['threads']}"] if threads else [])])
 
 
 def _drop_gate(gates: dict, precision: str) -> float:
@@ -57,20 +61,25 @@ def _drop_gate(gates: dict, precision: str) -> float:
 
 
 def check_newest(runs: list[dict], *, alpha: float = ALPHA, min_slowdown: float = MIN_SLOWDOWN) -> list[Finding]:
-    """Compare the newest of ``runs`` (one model, one device, oldest first) with the earlier ones."""
+    """Compare the newest of ``runs`` (one model, one device, one group, oldest first) with the earlier ones:
+    latency per runtime × precision × threads, accuracy per runtime × precision (threads do not change it)."""
     if not runs:
         return []
     newest, earlier = runs[-1], runs[:-1]
-    findings = []
+    findings, seen = [], set()
     for m in newest["measurements"]:
-        key = _series(newest, m)
-        past = [pm for r in earlier for pm in r["measurements"] if _series(r, pm) == key]
-        label = " ".join([key[0], key[1], key[2], f"x{key[3]}"])
         if m["p50_ms"] is not None:
-            findings.append(_latency(newest, label, m["p50_ms"], [p["p50_ms"] for p in past
-                                                                   if p["p50_ms"] is not None], alpha, min_slowdown))
-        if m["accuracy"] is not None:
-            findings.append(_accuracy(newest, label, m, [p["accuracy"] for p in past if p["accuracy"] is not None]))
+            label = _label(newest, m, threads=True)
+            past = [p["p50_ms"] for r in earlier for p in r["measurements"]
+                    if _label(r, p, threads=True) == label and p["p50_ms"] is not None]
+            findings.append(_latency(newest, label, m["p50_ms"], past, alpha, min_slowdown))
+        label = _label(newest, m, threads=False)
+        if m["accuracy"] is not None and label not in seen:
+            seen.add(label)
+            past = [next(p["accuracy"] for p in r["measurements"] if _label(r, p, threads=False) == label)
+                    for r in earlier if any(_label(r, p, threads=False) == label and p["accuracy"] is not None
+                                            for p in r["measurements"])]
+            findings.append(_accuracy(newest, label, m, past))
     return findings
 
 
@@ -105,8 +114,8 @@ def _accuracy(run: dict, label: str, m: dict, past: list[float]) -> Finding:
 
 
 def check_all(runs: list[dict], **kw) -> list[Finding]:
-    """``check_newest`` for every model × device in ``runs`` (oldest first)."""
-    groups: dict[tuple[str, str], list[dict]] = {}
+    """``check_newest`` for every model × device × group (host, bench) in ``runs`` (oldest first)."""
+    groups: dict[tuple[str, str, str], list[dict]] = {}
     for r in runs:
-        groups.setdefault((r["model"], r["device"]), []).append(r)
+        groups.setdefault((r["model"], r["device"], _group(r)), []).append(r)
     return [f for group in groups.values() for f in check_newest(group, **kw)]

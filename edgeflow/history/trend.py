@@ -11,7 +11,8 @@ from edgeflow.plots import _pyplot
 
 def series_label(run: dict, m: dict) -> str:
     group = "bench" if run["kind"] == "bench" else "host"
-    return f"{group} {m['runtime']} {m['precision']} x{m['threads']}"
+    threads = f" x{m['threads']}" if m["threads"] else ""  # 0: latency not measured in that run
+    return f"{group} {m['runtime']} {m['precision']}{threads}"
 
 
 def trend(runs: list[dict]) -> dict[str, list[tuple[int, float | None, float | None]]]:

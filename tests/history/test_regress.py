@@ -86,3 +86,15 @@ def test_runs_on_other_devices_are_not_compared():
     assert [f.regression for f in findings] == [False, False]
     assert {f.device for f in findings} == {"rpi4", "pixel"}
     assert check_all(history + [run(5, "rpi4", 20.0)])[0].regression
+
+
+def test_a_bench_after_an_export_does_not_hide_the_exports_regression():
+    def run(i, kind, ms):
+        return {"id": i, "model": "net", "device": "local", "kind": kind, "gates": GATES, "measurements": [
+            {"runtime": "tflite", "precision": "int8", "threads": 1, "p50_ms": ms, "accuracy": 0.9,
+             "reference_accuracy": 0.9}]}
+
+    history = [run(1, "export", 1.0), run(2, "export", 1.01), run(3, "parity", 0.99), run(4, "export", 2.0),
+               run(5, "bench", 5.0)]
+    flagged = [(f.series, f.what) for f in check_all(history) if f.regression]
+    assert flagged == [("host tflite int8 x1", "latency p50 ms")]
