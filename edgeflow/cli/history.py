@@ -38,7 +38,8 @@ def history(
     Every export, parity and bench appends its measurements (with git commit, tool versions, device and a
     machine fingerprint) to one SQLite file.
 
-    --check, per net and device, for every runtime × precision × threads of the newest run. Latency: a
+    --check, per net, device and way of timing (host: export/parity; bench), for every runtime × precision ×
+    threads of the newest run. Latency: a
     one-sided Student-t prediction interval on the earlier runs' p50 latencies (n >= 2 runs, mean m,
     standard deviation s): the newest p50 is a regression when it is above m + t(1 - alpha, n - 1) * s *
     sqrt(1 + 1/n) and at least --min-slowdown above m. Accuracy: a top-1 drop beyond the card's gate for that

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from edgeflow.errors import EdgeflowError
 from edgeflow.export.artifact import Precision
-from edgeflow.files import read_json
+from edgeflow.files import read_json, write_json
 from edgeflow.paths import project_root
 
 HOST_DEVICE = "local"  # export and parity time on this host: the `local` device profile
@@ -57,11 +57,30 @@ def _now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+HOST_FILE = "host.json"  # beside an export's results: the machine that measured them, and the commit
+
+
+def write_host_facts(folder: Path) -> dict:
+    """Record in ``folder``/host.json which machine (and checkout) produced the results of an export/parity."""
+    facts = {"host": host_facts(), "git_commit": git_commit()}
+    write_json(folder / HOST_FILE, {**facts, "fingerprint": fingerprint(facts["host"])})
+    return facts
+
+
+def _measured_on(folder: Path) -> dict:
+    """host.json of ``folder`` where a finished run wrote it, else this host and checkout now."""
+    saved = read_json(folder / HOST_FILE, "host file") if (folder / HOST_FILE).is_file() else None
+    if isinstance(saved, dict) and isinstance(saved.get("host"), dict):
+        return saved
+    return {"host": host_facts(), "git_commit": git_commit()}
+
+
 def from_export(folder: Path, kind: str = "export") -> tuple[dict, list[dict]]:
     """The run and its measurements from an export or parity folder (parity.json + manifest.json)."""
     parity = read_json(folder / "parity.json", "parity file")
     manifest = read_json(folder / "manifest.json", "export manifest") if (folder / "manifest.json").is_file() else {}
-    facts = host_facts()
+    measured = _measured_on(folder)
+    facts = measured["host"]
     ref = parity["reference"]
     latency = {(r["runtime"], r["precision"]): r for r in parity.get("latency", [])}
     measurements = []
@@ -73,7 +92,7 @@ def from_export(folder: Path, kind: str = "export") -> tuple[dict, list[dict]]:
             "samples_ms": lat.get("samples_ms") or [], "accuracy": row["accuracy"],
             "reference_accuracy": ref["accuracy"], "agreement": row["agreement"], "sqnr_db": row["sqnr_db"]})
     run = {"created_utc": _now(), "kind": kind, "model": parity.get("model") or manifest.get("model", folder.name),
-           "device": HOST_DEVICE, "fingerprint": fingerprint(facts), "git_commit": git_commit(),
+           "device": HOST_DEVICE, "fingerprint": fingerprint(facts), "git_commit": measured.get("git_commit"),
            "tools": {**manifest.get("tools", {}), "host": facts}, "gates": parity.get("gates", {}),
            "passed": parity.get("passed"), "source": str(folder)}
     return run, measurements

@@ -24,6 +24,7 @@ class Section:
     layers: dict | None = None  # layers.json (parity --layers)
     bench: list[dict] = field(default_factory=list)  # PRECISION.json files (bench)
     profile: list[dict] | None = None
+    host: dict | None = None  # host.json (export, parity): the machine that measured, the git commit
 
     @property
     def title(self) -> str:
@@ -69,8 +70,9 @@ def load_section(path: Path) -> Section:
         layers = read_json(folder / "layers.json", "layers file") if (folder / "layers.json").is_file() else None
         kind = "parity" if folder.name.endswith(".parity") else "export"
         model = parity.get("model") or manifest.get("model") or folder.name
+        host = read_json(folder / "host.json", "host file") if (folder / "host.json").is_file() else None
         return Section(kind, folder, model, "local", parity=parity, manifest=manifest, layers=layers,
-                       profile=profile)
+                       profile=profile, host=host if isinstance(host, dict) else None)
     files = _bench_files(folder)
     if not files:
         raise EdgeflowError(f"{folder} holds no edgeflow results (parity.json, or PRECISION.json of a bench); "

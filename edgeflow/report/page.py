@@ -67,7 +67,10 @@ def _fingerprint(s: Section) -> str:
     from edgeflow.history.runs import fingerprint, host_facts
 
     if s.kind != "bench":
-        return f"{fingerprint(host_facts())} (this host: {', '.join(f'{k} {v}' for k, v in host_facts().items())})"
+        saved = s.host or {}
+        facts, when = (saved["host"], "measured on") if isinstance(saved.get("host"), dict) else (
+            host_facts(), "host.json missing; this host, at report time")
+        return f"{fingerprint(facts)} ({when}: {', '.join(f'{k} {v}' for k, v in facts.items())})"
     first = next((r for b in s.bench for r in b.get("runs", [])), {})
     facts = {k: first.get(k) for k in ("arch", "os", "python", "interpreter", "interpreter_version")}
     return fingerprint({**facts, "device": s.device})
@@ -80,7 +83,8 @@ def _manifest(s: Section) -> list[str]:
     arts = [{"file": a["file"], "format": a["format"], "precision": a["precision"], "bytes": a["bytes"],
              "sha256": a["sha256"]} for a in m.get("artifacts", [])]
     return ["<h3>Manifest</h3>", tables.key_values({"model": m.get("model"), "created (UTC)": m.get("created_utc"),
-                                                    "device fingerprint": _fingerprint(s)}),
+                                                    "device fingerprint": _fingerprint(s),
+                                                    "git commit": (s.host or {}).get("git_commit")}),
             "<h4>Source</h4>", tables.key_values(m.get("source", {})),
             "<h4>Calibration</h4>", tables.key_values(m.get("calibration") or {"calibration": "none (no int8)"}),
             "<h4>Artifacts</h4>", tables.rows_table(arts), "<h4>Tool versions</h4>", tables.key_values(m.get("tools", {}))]

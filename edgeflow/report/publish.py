@@ -14,9 +14,12 @@ REPORT_FILE = "report.html"
 
 
 def finish_run(folder: Path, kind: str | None = None, *, history: Path | None = None) -> list[str]:
-    """Write ``folder``/report.html and append the run to the history database; returns warnings."""
+    """Write ``folder``/host.json (export/parity: the machine and commit) and report.html, and append the run
+    to the history database; returns warnings."""
     warnings = []
     try:
+        if (folder / "parity.json").is_file():  # a bench's PRECISION.json already names its device
+            runs.write_host_facts(folder)
         write_report([load_section(folder)], folder / REPORT_FILE)
     except Exception as e:  # noqa: BLE001 (the results are written; a report failure must not hide them)
         warnings.append(f"report.html not written: {type(e).__name__}: {e}")

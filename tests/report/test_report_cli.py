@@ -1,6 +1,7 @@
 """`edgeflow export` and `bench` finish a run with report.html and a history entry (in the file `--history` names);
 `edgeflow report` and `edgeflow history` turn bad input into one line."""
 
+import json
 import subprocess
 import sys
 
@@ -24,6 +25,9 @@ def test_an_export_writes_its_report_and_joins_the_history(tmp_path):
     assert [r["kind"] for r in runs] == ["export", "export"] and runs[0]["git_commit"] != ""
     assert {m["runtime"] for m in runs[-1]["measurements"]} == {"pytorch", "onnxruntime", "tflite"}
     assert runs[-1]["tools"]["onnxruntime"] and runs[-1]["source"] == str(out)
+    host = json.loads((out / "host.json").read_text())  # the machine that measured, kept beside the results
+    assert host["fingerprint"] == runs[-1]["fingerprint"] and host["git_commit"] == runs[-1]["git_commit"]
+    assert host["fingerprint"] in html
     bench = tmp_path / "bench"
     r = edgeflow("--history", str(history), "bench", "sep_res18_s3", "--device", "local", "--export-dir", str(out),
                  "--out", str(bench), "--precision", "fp32", "--threads", "1", "--samples", "20", "--iters", "10")
