@@ -25,8 +25,10 @@ def trend(runs: list[dict]) -> dict[str, list[tuple[int, float | None, float | N
     return out
 
 
-def trend_plot(runs: list[dict], path: Path, title: str) -> Path:
-    """p50 latency (top) and top-1 (bottom) of every series against the run id; written atomically."""
+def trend_png(runs: list[dict], title: str) -> bytes:
+    """p50 latency (top) and top-1 (bottom) of every series against the run id, as PNG bytes."""
+    import io
+
     plt = _pyplot()
     fig, (lat_ax, acc_ax) = plt.subplots(2, 1, figsize=(8, 6), sharex=True)
     for label, points in trend(runs).items():
@@ -44,6 +46,14 @@ def trend_plot(runs: list[dict], path: Path, title: str) -> Path:
     if lat_ax.lines:
         lat_ax.legend(fontsize=7)
     fig.tight_layout()
-    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=100))
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90)
     plt.close(fig)
+    return buf.getvalue()
+
+
+def trend_plot(runs: list[dict], path: Path, title: str) -> Path:
+    """``trend_png`` written to ``path`` atomically."""
+    png = trend_png(runs, title)
+    atomic_write(path, lambda tmp: tmp.write_bytes(png))
     return path

@@ -3,7 +3,6 @@ file: inline CSS, figures as ``data:image/png;base64`` URIs, no script, no link 
 
 from __future__ import annotations
 
-import base64
 from datetime import datetime, timezone
 from html import escape
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 from edgeflow.files import atomic_write
 from edgeflow.report import figures, tables
 from edgeflow.report.collect import Section
+from edgeflow.report.history_part import history_html
 
 STYLE = """
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:24px;color:#1d2430;max-width:1200px}
@@ -26,10 +26,7 @@ figcaption{font-weight:600;font-size:15px;margin:14px 0 4px}
 """
 
 
-def _img(png: bytes | None, alt: str) -> str:
-    if png is None:
-        return ""
-    return f'<img alt="{escape(alt)}" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
+_img = tables.img
 
 
 def _figure(caption: str, png: bytes | None, missing: str) -> str:
@@ -90,7 +87,7 @@ def _manifest(s: Section) -> list[str]:
             "<h4>Artifacts</h4>", tables.rows_table(arts), "<h4>Tool versions</h4>", tables.key_values(m.get("tools", {}))]
 
 
-def section_html(s: Section) -> str:
+def section_html(s: Section, history: Path | None = None) -> str:
     """One section: its table, figures, per-layer error, per-op profile and manifest."""
     parts = [f'<h2 id="{escape(s.folder.name)}">{escape(s.title)}{_badge(s.passed)}</h2>',
              f'<p class="muted">from {escape(s.folder.name)}/</p>']
@@ -107,12 +104,13 @@ def section_html(s: Section) -> str:
         parts += [f"<h3>Per-layer int8 error ({s.layers.get('samples')} images)</h3>",
                   _img(figures.layers_png(rows, "worst layers by local SQNR"), "per-layer int8 error")]
         parts += [f"<h4>{escape(k)}</h4>" + tables.layers_table(v, figures.TOP_LAYERS) for k, v in rows.items()]
+    parts.append(history_html(s, history))
     parts += ["<h3>Per-op profile</h3>", tables.rows_table(s.profile) if s.profile else
               '<p class="muted">not measured for this run</p>']
     return "\n".join(parts + _manifest(s))
 
 
-def render(sections: list[Section], title: str) -> str:
+def render(sections: list[Section], title: str, history: Path | None = None) -> str:
     """The whole page."""
     from edgeflow import __version__ as version
 
@@ -126,14 +124,15 @@ def render(sections: list[Section], title: str) -> str:
         series = {f"{s.model} @ {s.device} ({s.kind})": {e["label"]: e["p50_ms"] for e in s.latency()}
                   for s in sections}
         body.append(_img(figures.latency_across_png(series, "p50 latency across nets and devices"), "latency across"))
-    body += [section_html(s) for s in sections]
+    body += [section_html(s, history) for s in sections]
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'
             f"<style>{STYLE}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
 
 
-def write_report(sections: list[Section], out: Path, title: str | None = None) -> Path:
+def write_report(sections: list[Section], out: Path, title: str | None = None, *,
+                 history: Path | None = None) -> Path:
     """Render and write ``out`` atomically."""
     title = title or ("edgeflow report: " + (sections[0].title if len(sections) == 1 else f"{len(sections)} results"))
-    html = render(sections, title)
+    html = render(sections, title, history)
     atomic_write(out, lambda tmp: tmp.write_text(html, encoding="utf-8"))
     return out

@@ -3,6 +3,7 @@ and every row its runtime/precision, so a test can read them back."""
 
 from __future__ import annotations
 
+import base64
 from html import escape
 
 
@@ -112,3 +113,10 @@ def layers_table(rows: list[dict], top: int) -> str:
     body = ["<tr>" + cell(i) + cell(r["tensor"]) + cell(r["op_type"]) + cell(f"{r['local_sqnr_db']:.1f}")
             + cell(_fmt(r.get("cumulative_sqnr_db"), ".1f")) + "</tr>" for i, r in enumerate(rows[:top], 1)]
     return table(head, body)
+
+
+def img(png: bytes | None, alt: str) -> str:
+    """A PNG embedded as a data URI ('' for no figure)."""
+    if png is None:
+        return ""
+    return f'<img alt="{escape(alt)}" src="data:image/png;base64,{base64.b64encode(png).decode()}">'

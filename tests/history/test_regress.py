@@ -2,6 +2,7 @@
 drop beyond the card's gate always is."""
 
 import math
+import re
 import subprocess
 import sys
 
@@ -98,3 +99,14 @@ def test_a_bench_after_an_export_does_not_hide_the_exports_regression():
                run(5, "bench", 5.0)]
     flagged = [(f.series, f.what) for f in check_all(history) if f.regression]
     assert flagged == [("host tflite int8 x1", "latency p50 ms")]
+
+
+def test_the_report_of_a_slow_run_says_so(tmp_path):
+    from edgeflow.report.publish import finish_run
+
+    path = _history(tmp_path, [1.0, 1.02, 0.98, 1.01])
+    slow = export_folder(tmp_path / "slow", "net", {"tflite int8": 1.5}, {"tflite int8": 0.89})
+    assert finish_run(slow, history=path) == []
+    html = (slow / "report.html").read_text()
+    assert "History (5 runs on local)" in html and html.count('alt="history trend"') == 1
+    assert re.search(r'class="fail">REGRESSION: \+4\d\.\d %', html) and "this run vs the earlier ones" in html
