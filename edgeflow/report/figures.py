@@ -49,6 +49,10 @@ def latency_png(entries: list[dict], title: str) -> bytes | None:
             ax.plot([e["p50_ms"]], [i], "o", color="tab:blue")
     ax.set_yticks(range(len(entries)), [e["label"] for e in entries])
     ax.set_xscale("log")  # runtimes differ by 10x and a stray slow run would squash the rest on a linear axis
+    from matplotlib.ticker import FormatStrFormatter
+
+    for axis_formatter in (ax.xaxis.set_major_formatter, ax.xaxis.set_minor_formatter):
+        axis_formatter(FormatStrFormatter("%g"))  # 0.3, not 3×10⁻¹
     ax.set_xlabel("single-image latency (ms, log scale)")
     ax.set_title(title)
     ax.grid(alpha=0.3, axis="x")

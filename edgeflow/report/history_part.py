@@ -41,5 +41,5 @@ def history_html(s: Section, path: Path | None = None) -> str:
     whose = "this run" if mine else "the newest recorded run"
     return "\n".join([f"<h3>History ({len(runs)} runs on {escape(s.device)})</h3>",
                       f'<p class="muted">{whose} vs the earlier ones (the test of `edgeflow history --check`)</p>',
-                      tables.table(["series", "measure", "newest", "earlier runs", "verdict"], rows),
+                      tables.table(["series", "measure", "newest", "earlier runs", "verdict"], rows, "hist"),
                       tables.img(png, "history trend")])

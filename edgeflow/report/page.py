@@ -17,11 +17,11 @@ body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:24px;color
 h1{font-size:22px}h2{font-size:18px;border-bottom:1px solid #ccd;padding-bottom:4px;margin-top:36px}
 h3{font-size:15px;margin-top:22px}table{border-collapse:collapse;font-size:13px;margin:8px 0}
 th,td{border:1px solid #d6dae3;padding:3px 8px;text-align:right}th{background:#eef1f6}
-td:first-child,td:nth-child(2),.kv td,.kv th,.parity td:last-child{text-align:left}
+td:first-child,td:nth-child(2),.kv td,.kv th,.parity td:last-child,.hist td{text-align:left}
 .pass{background:#d9f2dd;color:#135c22}.fail{background:#fbdcdc;color:#8a1414;text-align:left}
 .ref{color:#666;text-align:left}.badge{padding:2px 8px;border-radius:4px;font-size:13px;margin-left:8px}
 img{max-width:100%;border:1px solid #e3e6ec;margin:6px 0}.muted{color:#667;font-size:13px}
-.figs{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start}.figs figure{margin:0;max-width:580px}
+.figs{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start}.figs figure{margin:0;max-width:530px}
 figcaption{font-weight:600;font-size:15px;margin:14px 0 4px}
 """
 
