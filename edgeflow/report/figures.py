@@ -49,10 +49,11 @@ def latency_png(entries: list[dict], title: str) -> bytes | None:
             ax.plot([e["p50_ms"]], [i], "o", color="tab:blue")
     ax.set_yticks(range(len(entries)), [e["label"] for e in entries])
     ax.set_xscale("log")  # runtimes differ by 10x and a stray slow run would squash the rest on a linear axis
-    from matplotlib.ticker import FormatStrFormatter
+    from matplotlib.ticker import FormatStrFormatter, NullFormatter
 
-    for axis_formatter in (ax.xaxis.set_major_formatter, ax.xaxis.set_minor_formatter):
-        axis_formatter(FormatStrFormatter("%g"))  # 0.3, not 3×10⁻¹
+    low, high = ax.get_xlim()
+    ax.xaxis.set_major_formatter(FormatStrFormatter("%g"))  # 0.3, not 3×10⁻¹
+    ax.xaxis.set_minor_formatter(FormatStrFormatter("%g") if high < 8 * low else NullFormatter())
     ax.set_xlabel("single-image latency (ms, log scale)")
     ax.set_title(title)
     ax.grid(alpha=0.3, axis="x")

@@ -21,7 +21,7 @@ td:first-child,td:nth-child(2),.kv td,.kv th,.parity td:last-child,.hist td{text
 .pass{background:#d9f2dd;color:#135c22}.fail{background:#fbdcdc;color:#8a1414;text-align:left}
 .ref{color:#666;text-align:left}.badge{padding:2px 8px;border-radius:4px;font-size:13px;margin-left:8px}
 img{max-width:100%;border:1px solid #e3e6ec;margin:6px 0}.muted{color:#667;font-size:13px}
-.figs{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start}.figs figure{margin:0;max-width:530px}
+.figs{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start}.figs figure{margin:0;max-width:500px}
 figcaption{font-weight:600;font-size:15px;margin:14px 0 4px}
 """
 
