@@ -42,3 +42,25 @@ def test_text_from_result_files_is_escaped(tmp_path):
     folder = _parity_folder(tmp_path, '<script>alert(1)</script><img src="http://x">', [])
     html = render([load_section(folder)], "t")
     assert "<script" not in html and 'src="http://x"' not in html and "&lt;script&gt;" in html
+
+
+def _bench_run(folder, device, p50):
+    folder.mkdir(parents=True)
+    run = {"threads": 1, "arch": "aarch64", "latency": {"p50_ms": p50, "p90_ms": p50, "p99_ms": p50},
+           "parity": {"agreement": 1.0, "accuracy": 0.9, "failures": []}}
+    (folder / "int8.json").write_text(json.dumps({"model": "net", "device": device, "precision": "int8",
+                                                  "samples": 10, "runs": [run]}))
+
+
+def test_a_bench_tree_gives_the_newest_run_per_device(tmp_path):
+    from edgeflow.report.collect import load_sections
+
+    tree = tmp_path / "net.bench"
+    for device, stamp, p50 in (("rpi4", "20261201-100000", 9.0), ("rpi4", "20261205-100000", 8.0),
+                               ("pixel", "20261203-100000", 3.0)):
+        _bench_run(tree / device / stamp, device, p50)
+    sections = load_sections([tree])
+    got = {s.device: (s.folder.name, s.latency()[0]["p50_ms"]) for s in sections}
+    assert got == {"rpi4": ("20261205-100000", 8.0), "pixel": ("20261203-100000", 3.0)}
+    html = render(sections, "t")
+    assert 'data-field="p50_ms" data-value="8.0"' in html and "Overview" in html
