@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -71,7 +72,8 @@ def history(
     from edgeflow.paths import export_dir
 
     console.print(_runs_table(runs[-last:], name, path))
-    out = trend_plot(runs, plot or export_dir() / f"{name}.history.png", f"{name}: {len(runs)} runs")
+    safe = re.sub(r"[^\w.-]+", "_", name)  # a user's net is recorded as its spec, e.g. path/to/net.py:build
+    out = trend_plot(runs, plot or export_dir() / f"{safe}.history.png", f"{name}: {len(runs)} runs")
     console.print(f"wrote {out}")
 
 
