@@ -16,10 +16,12 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 # Debian packages: the full Fashion-MNIST (training, data tests), an OpenSSH server (the SSH device tests
-# start their own sshd on loopback) and qemu-user-static (the emulated Raspberry Pi).
-SYSTEM_PACKAGES := dataset-fashion-mnist openssh-server qemu-user-static
+# start their own sshd on loopback), qemu-user-static (the emulated Raspberry Pi) and chromium (the HTML
+# report is checked in a headless browser).
+SYSTEM_PACKAGES := dataset-fashion-mnist openssh-server qemu-user-static chromium
 system-deps:
-	@if [ ! -d $(FASHION_DIR) ] || [ ! -x /usr/sbin/sshd ] || ! command -v qemu-aarch64-static >/dev/null; then \
+	@if [ ! -d $(FASHION_DIR) ] || [ ! -x /usr/sbin/sshd ] || ! command -v qemu-aarch64-static >/dev/null \
+	    || ! command -v chromium >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $(SYSTEM_PACKAGES); \
 	  else echo "run: sudo apt-get install $(SYSTEM_PACKAGES)"; exit 1; fi; fi
 

@@ -8,3 +8,13 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # fighting over the cores (torch would otherwise start a thread per core in every worker).
 if os.environ.get("PYTEST_XDIST_WORKER"):
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+# Runs that export/parity/bench record go to a history database of this test session, never to the user's
+# cache (edgeflow.history.db.default_path reads EDGEFLOW_HISTORY first).
+import atexit  # noqa: E402
+import shutil  # noqa: E402
+import tempfile  # noqa: E402
+
+_history_dir = tempfile.mkdtemp(prefix="edgeflow-test-history-")
+os.environ["EDGEFLOW_HISTORY"] = os.path.join(_history_dir, "history.sqlite")
+atexit.register(shutil.rmtree, _history_dir, True)

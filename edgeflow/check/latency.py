@@ -35,6 +35,7 @@ class BenchRecord:
     peak_rss_mb: float
     model_bytes: int
     exit: int | None = None  # pytorch, self-distillation nets: the exit that was timed
+    samples_ms: tuple[float, ...] = ()  # every timed run, in order (the report draws their distribution)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -77,7 +78,8 @@ def benchmark(spec: BenchSpec, *, threads: int = 1, warmup: int = 20, iters: int
     lat = rec["latency"]
     return BenchRecord(spec.runtime, spec.precision, threads, lat["p50_ms"], lat["p90_ms"], lat["p99_ms"],
                        lat["mean_ms"], lat["std_ms"], lat["iters"], rec["peak_rss_mb"],
-                       model_bytes if model_bytes is not None else spec.model.stat().st_size, rec.get("exit"))
+                       model_bytes if model_bytes is not None else spec.model.stat().st_size, rec.get("exit"),
+                       tuple(lat.get("samples_ms", ())))
 
 
 def _worker_main(argv: list[str] | None = None) -> int:

@@ -40,6 +40,7 @@ def bench(
     Ctrl-C keeps and saves what was measured. Exit 1 when a parity gate fails or a run could not finish,
     2 on bad input or an unreachable device, 130 when interrupted.
     """
+    from edgeflow.cli.report import publish
     from edgeflow.cli.tables import console, device_table
     from edgeflow.devices.profile import load_profile
     from edgeflow.errors import EdgeflowError, GateFailure
@@ -70,6 +71,8 @@ def bench(
         for line in run.incomplete:
             console.print(f"[yellow]incomplete: {line}[/yellow]")
         console.print(f"wrote {run.results_dir}")
+    if rows:
+        publish(run.results_dir)
     failures = [f"{r.precision} x{r.threads}: {'; '.join(r.failures)}" for r in rows if r.failures]
     if failures or run.incomplete:
         raise GateFailure("; ".join(failures + run.incomplete))

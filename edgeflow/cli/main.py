@@ -13,16 +13,19 @@ import typer
 from edgeflow.cli import bench as bench_cmd
 from edgeflow.cli import devices as devices_cmd
 from edgeflow.cli import export as export_cmd
+from edgeflow.cli import history as history_cmd
 from edgeflow.cli import inspect as inspect_cmd
 from edgeflow.cli import models as models_cmd
 from edgeflow.cli import parity as parity_cmd
 from edgeflow.cli import prune as prune_cmd
+from edgeflow.cli import report_cmd
 from edgeflow.cli import train as train_cmd
 
 cli = typer.Typer(
     help="Export PyTorch image classifiers to ONNX/TFLite, quantize them, and prove they still work.",
     no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
     rich_markup_mode=None)  # help texts say "[default: ...]": print brackets, do not parse them as markup
+cli.callback()(history_cmd.history_option)  # `edgeflow --history PATH COMMAND`: where runs are recorded
 cli.add_typer(models_cmd.app, name="models")
 cli.add_typer(devices_cmd.app, name="devices")
 cli.command("bench")(bench_cmd.bench)
@@ -31,6 +34,8 @@ cli.command("export")(export_cmd.export)
 cli.command("inspect")(inspect_cmd.inspect)
 cli.command("parity")(parity_cmd.parity)
 cli.command("prune")(prune_cmd.prune)
+cli.command("report")(report_cmd.report)
+cli.command("history")(history_cmd.history)
 
 
 def app() -> None:

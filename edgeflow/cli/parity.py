@@ -54,7 +54,7 @@ def parity(
     the card's [tolerances]. Writes parity.json, parity.md (also appended to $GITHUB_STEP_SUMMARY when set)
     and, with --layers, layers.json. Exit 0 all gates hold, 1 a gate failed, 2 bad input.
     """
-    from edgeflow.cli.report import gate_overrides, run_and_report
+    from edgeflow.cli.report import gate_overrides, publish, run_and_report
     from edgeflow.cli.tables import console
     from edgeflow.errors import EdgeflowError, GateFailure
     from edgeflow.export.artifact import Precision
@@ -86,7 +86,7 @@ def parity(
                          bench=bench, gates=gate_overrides(max_abs_diff, min_agreement, max_int8_drop), card=contract)
     failure = None
     try:
-        result = run_and_report(name, opts, json_out=json_out)
+        result = run_and_report(name, opts, json_out=json_out, publish_run=False)  # published after --layers
     except GateFailure as e:  # still localise and plot: that is when they are needed most
         failure, result = e, e.result
     append_ci_summary(result.out_dir)
@@ -99,6 +99,7 @@ def parity(
                                        rows[:top]))
     if plot:
         console.print(f"wrote {plot_accuracy_vs_size(label, result)}")
+    publish(result.out_dir)
     if failure:
         raise failure
 

@@ -33,7 +33,15 @@ def gate_overrides(max_abs_diff: float | None, min_agreement: float | None, max_
     return gates
 
 
-def run_and_report(name: str, opts, *, json_out: bool):  # opts: ExportOptions
+def publish(folder) -> None:
+    """Write report.html beside a run's results and add the run to the history; a failure is a warning."""
+    from edgeflow.report.publish import finish_run
+
+    for warning in finish_run(folder):
+        typer.secho(f"edgeflow: warning: {warning}", err=True, fg="yellow")
+
+
+def run_and_report(name: str, opts, *, json_out: bool, publish_run: bool = True):  # opts: ExportOptions
     """Run the export pipeline; print the table (or parity.json); raise GateFailure on a broken gate."""
     from edgeflow.errors import GateFailure
     from edgeflow.export.manifest import artifact_runtime
@@ -45,6 +53,8 @@ def run_and_report(name: str, opts, *, json_out: bool):  # opts: ExportOptions
             console.log(msg)
 
         result = run_export(name, opts, step)
+    if publish_run:
+        publish(result.out_dir)
     if json_out:
         typer.echo(json.dumps(json.loads((result.out_dir / "parity.json").read_text()), indent=2))
     else:

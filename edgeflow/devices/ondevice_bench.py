@@ -89,7 +89,7 @@ def percentiles(times_ms: list[float]) -> dict:
     t = np.asarray(times_ms)
     return {"p50_ms": float(np.percentile(t, 50)), "p90_ms": float(np.percentile(t, 90)),
             "p99_ms": float(np.percentile(t, 99)), "mean_ms": float(t.mean()), "std_ms": float(t.std()),
-            "iters": len(times_ms)}
+            "iters": len(times_ms), "samples_ms": [round(float(v), 5) for v in t]}  # the distribution, for reports
 
 
 def peak_rss_mb() -> float:
