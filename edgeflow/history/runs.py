@@ -109,7 +109,8 @@ def from_bench(folder: Path) -> tuple[dict, list[dict]]:
     facts = {k: first.get(k) for k in ("arch", "os", "python", "interpreter", "interpreter_version")}
     model, device = saved[0]["model"], saved[0]["device"]
     measurements = [{
-        "runtime": "tflite", "precision": s["precision"], "threads": r["threads"],
+        "runtime": "tflite/litert-torch" if s.get("converter") == "litert-torch" else "tflite",
+        "precision": s["precision"], "threads": r["threads"],
         **{k: r["latency"].get(k) for k in ("p50_ms", "p90_ms", "p99_ms", "mean_ms", "iters")},
         "samples_ms": r["latency"].get("samples_ms") or [], "accuracy": r["parity"]["accuracy"],
         "reference_accuracy": None, "agreement": r["parity"]["agreement"], "sqnr_db": r["parity"]["sqnr_db"]}

@@ -41,8 +41,14 @@ class Section:
         """Every latency measurement: label, runtime, precision, threads, p50/p90/p99, samples_ms."""
         if self.parity is not None:
             return [{**lat, "label": f"{lat['runtime']} {lat['precision']}"} for lat in self.parity.get("latency", [])]
-        return [{**r["latency"], "runtime": "tflite", "precision": b["precision"], "threads": r["threads"],
-                 "label": f"{b['precision']} x{r['threads']}"} for b in self.bench for r in b.get("runs", [])]
+        return [{**r["latency"], "runtime": _bench_runtime(b), "precision": b["precision"],
+                 "threads": r["threads"], "label": f"{b['precision']} x{r['threads']}"}
+                for b in self.bench for r in b.get("runs", [])]
+
+
+def _bench_runtime(saved: dict) -> str:
+    """A device bench ran onnx2tf's files (``tflite``) or litert-torch's (``bench --converter``)."""
+    return "tflite/litert-torch" if saved.get("converter") == "litert-torch" else "tflite"
 
 
 def _folder_of(path: Path) -> Path:

@@ -6,6 +6,7 @@ import io
 import tempfile
 from pathlib import Path
 
+from edgeflow.export.manifest import artifact_runtime
 from edgeflow.plots import _pyplot, accuracy_vs_size
 
 TOP_LAYERS = 15
@@ -20,10 +21,9 @@ def _png(fig) -> bytes:
 
 def accuracy_size_png(parity: dict, manifest: dict, title: str) -> bytes | None:
     """Top-1 against file size, one point per runtime × precision (``plots.accuracy_vs_size``)."""
-    sizes = {(a["format"], a["precision"]): a["bytes"] for a in manifest.get("artifacts", [])}
-    fmt = {"onnxruntime": "onnx", "tflite": "tflite"}
-    points = [(f"{r['runtime']} {r['precision']}", sizes[(fmt[r["runtime"]], r["precision"])] / 1024,
-               100 * r["accuracy"]) for r in parity["rows"] if (fmt.get(r["runtime"]), r["precision"]) in sizes]
+    sizes = {(artifact_runtime(a), a["precision"]): a["bytes"] for a in manifest.get("artifacts", [])}
+    points = [(f"{r['runtime']} {r['precision']}", sizes[(r["runtime"], r["precision"])] / 1024,
+               100 * r["accuracy"]) for r in parity["rows"] if (r["runtime"], r["precision"]) in sizes]
     if not points:
         return None
     with tempfile.TemporaryDirectory() as tmp:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 from html import escape
 
+from edgeflow.export.manifest import artifact_runtime
 
 
 def cell(text: str, *, field: str = "", value=None, cls: str = "") -> str:
@@ -38,13 +39,12 @@ PARITY_HEAD = ["runtime", "precision", "max |Δ|", "cosine", "SQNR dB", "agree %
 def parity_table(parity: dict, manifest: dict) -> str:
     """The parity table: one row per runtime × precision, the gate cell green (ok) or red (FAIL)."""
     lat = {(b["runtime"], b["precision"]): b for b in parity.get("latency", [])}
-    fmt = {"onnxruntime": "onnx", "tflite": "tflite"}
-    sizes = {(a["format"], a["precision"]): a["bytes"] for a in manifest.get("artifacts", [])}
+    sizes = {(artifact_runtime(a), a["precision"]): a["bytes"] for a in manifest.get("artifacts", [])}
     rows = []
     for row in (parity["reference"], *parity["rows"]):
         is_ref = row is parity["reference"]
         b = lat.get((row["runtime"], row["precision"]), {})
-        size = b.get("model_bytes") or sizes.get((fmt.get(row["runtime"]), row["precision"]))
+        size = b.get("model_bytes") or sizes.get((row["runtime"], row["precision"]))
         cells = [cell(row["runtime"], field="runtime"), cell(row["precision"], field="precision")]
         if is_ref:
             cells += [cell("ref") for _ in range(4)]
