@@ -107,10 +107,10 @@ def run_export(name: str, opts: ExportOptions, step: Step = lambda _: None) -> E
             step(f"latency: {opts.bench_iters} timed runs per runtime, {opts.threads} thread(s)")
             records = _bench_all(name, model, made, opts)
         seconds["bench"] = time.perf_counter() - t0 - seconds["convert"] - seconds["parity"]
-        write_json(stage / "parity.json", {"model": name, **report.to_dict(),
+        write_json(stage / "parity.json", {"model": card.name, **report.to_dict(),
                                            "converter_failures": made.second.failures,
                                            "latency": [r.to_dict() for r in records], "seconds": seconds})
-        summary = to_markdown(report, f"edgeflow parity: {name}")
+        summary = to_markdown(report, f"edgeflow parity: {card.name}")
         atomic_write(stage / "parity.md", lambda tmp: tmp.write_text(summary))
     return ExportResult(out, manifest, report, tuple(records), seconds)
 
