@@ -86,7 +86,9 @@ def artifact_runtime(entry: dict[str, Any]) -> str:
     or ``tflite/litert-torch`` for litert-torch's files)."""
     if entry.get("format") == "onnx":
         return "onnxruntime"
-    return "tflite/litert-torch" if entry.get("converter") == "litert-torch" else "tflite"
+    from edgeflow.export.litert_torch import CONVERTER, RUNTIME
+
+    return RUNTIME if entry.get("converter") == CONVERTER else "tflite"
 
 
 def verify_artifacts(folder: Path, name: str, files: list[Path]) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
 
+from edgeflow.export.manifest import artifact_runtime
 from edgeflow.errors import EdgeflowError
 from edgeflow.export.artifact import Precision
 from edgeflow.files import read_json, write_json
@@ -109,7 +110,7 @@ def from_bench(folder: Path) -> tuple[dict, list[dict]]:
     facts = {k: first.get(k) for k in ("arch", "os", "python", "interpreter", "interpreter_version")}
     model, device = saved[0]["model"], saved[0]["device"]
     measurements = [{
-        "runtime": "tflite/litert-torch" if s.get("converter") == "litert-torch" else "tflite",
+        "runtime": artifact_runtime(s),  # a bench result names its converter like a manifest entry
         "precision": s["precision"], "threads": r["threads"],
         **{k: r["latency"].get(k) for k in ("p50_ms", "p90_ms", "p99_ms", "mean_ms", "iters")},
         "samples_ms": r["latency"].get("samples_ms") or [], "accuracy": r["parity"]["accuracy"],

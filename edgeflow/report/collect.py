@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from edgeflow.export.manifest import artifact_runtime
 from edgeflow.errors import EdgeflowError
 from edgeflow.export.artifact import Precision
 from edgeflow.files import read_json
@@ -48,7 +49,7 @@ class Section:
 
 def _bench_runtime(saved: dict) -> str:
     """A device bench ran onnx2tf's files (``tflite``) or litert-torch's (``bench --converter``)."""
-    return "tflite/litert-torch" if saved.get("converter") == "litert-torch" else "tflite"
+    return artifact_runtime(saved)
 
 
 def _folder_of(path: Path) -> Path:
