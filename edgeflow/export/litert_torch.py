@@ -71,7 +71,7 @@ def convert_litert_torch(model: torch.nn.Module, card: ModelCard, out_dir: Path,
                     litert_torch.convert(nhwc, sample).export(str(dst))
                 else:
                     _convert_int8(nhwc, sample, calib_nchw, dst)
-        except EdgeflowError:
+        except (EdgeflowError, OSError):  # a full disk or a permission: the CLI names those
             raise
         except Exception as e:  # the converter raises many types; name the op where its message does
             raise EdgeflowError(f"litert-torch cannot convert {card.name} to {p.value}: {_first_line(e)}") from e

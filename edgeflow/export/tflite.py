@@ -47,6 +47,8 @@ def _onnx2tf(onnx_path: Path, work: Path) -> None:
             onnx2tf.convert(input_onnx_file_path=str(onnx_path), output_folder_path=str(work),
                             overwrite_input_shape=[f"{graph_input.name}:1,{','.join(map(str, dims))}"],
                             output_signaturedefs=True, not_use_onnxsim=True, verbosity="error")
+    except OSError:  # a full disk or a permission: the CLI names those itself, it is not the net's fault
+        raise
     except Exception as e:  # onnx2tf raises whatever its op converter raised: name the op and the layer
         raise EdgeflowError(unconvertible(src, e)) from e
     if not (work / "model_float32.tflite").is_file():
