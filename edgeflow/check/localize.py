@@ -32,8 +32,9 @@ class LayerError:
         return asdict(self)
 
 
-def _activation_qparams(qdq_onnx: Path) -> dict[str, tuple[float, int]]:
-    """Scale and zero point of every QuantizeLinear in the QDQ model, keyed by the tensor it quantizes."""
+def _activation_qparams(qdq_onnx: Path) -> dict[str, tuple[float, int, np.dtype]]:
+    """Scale, zero point and integer type (int8 or uint8 activations) of every QuantizeLinear in the QDQ
+    model, keyed by the tensor it quantizes."""
     import onnx
     from onnx import numpy_helper
 
@@ -42,8 +43,8 @@ def _activation_qparams(qdq_onnx: Path) -> dict[str, tuple[float, int]]:
     params = {}
     for n in graph.node:
         if n.op_type == "QuantizeLinear" and n.input[1] in init and init[n.input[1]].size == 1:
-            zp = int(init[n.input[2]].item()) if len(n.input) > 2 and n.input[2] in init else 0
-            params[n.input[0]] = (float(init[n.input[1]].item()), zp)
+            zp = init[n.input[2]] if len(n.input) > 2 and n.input[2] in init else np.zeros((), np.uint8)
+            params[n.input[0]] = (float(init[n.input[1]].item()), int(zp.item()), zp.dtype)
     return params
 
 
@@ -52,9 +53,9 @@ def _sqnr_db(ref: np.ndarray, approx: np.ndarray) -> float:
     return 200.0 if noise == 0 else float(10 * np.log10(max(float(np.sum(ref.astype(np.float64) ** 2)), 1e-30) / noise))
 
 
-def _fake_quant(x: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
-    """``x`` through the int8 grid of a tensor: the very quantizer the on-device script applies."""
-    return dequantize(quantize(x, scale, zero_point, np.int8), scale, zero_point)
+def _fake_quant(x: np.ndarray, scale: float, zero_point: int, dtype=np.int8) -> np.ndarray:
+    """``x`` through the integer grid of a tensor: the very quantizer the on-device script applies."""
+    return dequantize(quantize(x, scale, zero_point, dtype), scale, zero_point)
 
 
 def _producers(model_path: Path) -> dict[str, str]:
@@ -84,13 +85,14 @@ def layer_errors(float_onnx: Path, qdq_onnx: Path, x_nchw: np.ndarray) -> list[L
     qparams = _activation_qparams(qdq_onnx)
     ops = _producers(float_onnx)
     rows = []
-    for name, (scale, zp) in qparams.items():
+    for name, (scale, zp, dtype) in qparams.items():
         if name not in float_acts or ops.get(name) == "Constant":  # constants are not activations
             continue
         ref = np.concatenate(float_acts[name])
         post = matched.get(name, {}).get("post_qdq")
         cumulative = _sqnr_db(ref, np.concatenate(post)) if post is not None and len(post) else None
-        rows.append(LayerError(name, ops.get(name, "?"), _sqnr_db(ref, _fake_quant(ref, scale, zp)), cumulative))
+        rows.append(LayerError(name, ops.get(name, "?"), _sqnr_db(ref, _fake_quant(ref, scale, zp, dtype)),
+                               cumulative))
     return sorted(rows, key=lambda r: r.local_sqnr_db)
 
 

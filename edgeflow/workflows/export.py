@@ -23,7 +23,7 @@ from edgeflow.export.artifact import Artifact, Precision
 from edgeflow.export.inspect import inspect_onnx, inspect_tflite
 from edgeflow.export.manifest import build_manifest
 from edgeflow.export.onnx import ONNX_FILE, export_onnx, import_onnx
-from edgeflow.export.quantize import QDQ_FILE, quantize_onnx_static
+from edgeflow.export.quantize import QDQ_FILE, quantize_onnx_fastest
 from edgeflow.export.tflite import export_tflite
 from edgeflow.files import atomic_write, check_output_folder, staged_folder, write_json
 from edgeflow.paths import export_dir
@@ -91,7 +91,8 @@ def run_export(name: str, opts: ExportOptions, step: Step = lambda _: None) -> E
         made = _convert(name, model, card, source, stage, opts, step)
         manifest = build_manifest(card=card, source=source, calibration=made.calib_info, artifacts=made.artifacts,
                                   tflite_info=made.info, parity_data=_data_spec(opts),
-                                  converted=made.second.manifest_fields, converter_failures=made.second.failures)
+                                  converted={**made.second.manifest_fields, **made.qdq_fields},
+                                  converter_failures=made.second.failures)
         write_json(stage / "manifest.json", manifest)
         seconds.update(convert=time.perf_counter() - t0, **made.seconds)
 
@@ -127,6 +128,7 @@ class _Converted:
     second: ConvertedFiles
     calib_info: dict | None
     seconds: dict[str, float]  # per converter: its conversion alone (after the shared ONNX and calibration)
+    qdq_fields: dict[str, dict] = field(default_factory=dict)  # the QDQ file's activation type, as measured
 
     @property
     def artifacts(self) -> list[Artifact]:
@@ -161,8 +163,8 @@ def _convert(name: str, model: torch.nn.Module | None, card: ModelCard, source: 
     info = {p: inspect_tflite(a.path) for p, a in tflite.items()}
     if Precision.INT8 in info and not info[Precision.INT8]["fully_integer"]:
         raise EdgeflowError(f"the int8 TFLite file is not fully integer: {info[Precision.INT8]['tensor_dtypes']}")
-    onnx_q = _qdq_onnx(onnx, calib, stage, opts, step) if opts.onnx_int8 and with_onnx else None
-    return _Converted(onnx, onnx_q, tflite, info, second, calib_info, seconds)
+    onnx_q, qdq_fields = _qdq_onnx(onnx, calib, stage, opts, step) if opts.onnx_int8 and with_onnx else (None, {})
+    return _Converted(onnx, onnx_q, tflite, info, second, calib_info, seconds, qdq_fields)
 
 
 def _float_onnx(name: str, model: torch.nn.Module | None, card: ModelCard, source: dict, stage: Path,
@@ -174,12 +176,16 @@ def _float_onnx(name: str, model: torch.nn.Module | None, card: ModelCard, sourc
     return export_onnx(model, card, stage / ONNX_FILE, parent=source.get("sha256"))
 
 
-def _qdq_onnx(onnx: Artifact, calib: np.ndarray, stage: Path, opts: ExportOptions, step: Step) -> Artifact:
-    step("quantize ONNX (onnxruntime static, QDQ int8)")
-    onnx_q = quantize_onnx_static(onnx, stage / QDQ_FILE, calib, per_tensor=opts.per_tensor)
+def _qdq_onnx(onnx: Artifact, calib: np.ndarray, stage: Path, opts: ExportOptions,
+              step: Step) -> tuple[Artifact, dict]:
+    """The ONNX Runtime int8 model, with int8 or uint8 activations, whichever ran faster here; and the
+    manifest fields that record the choice."""
+    step("quantize ONNX (onnxruntime static, QDQ int8; int8 vs uint8 activations timed)")
+    onnx_q, choice = quantize_onnx_fastest(onnx, stage / QDQ_FILE, calib, per_tensor=opts.per_tensor,
+                                           threads=opts.threads)
     if not inspect_onnx(onnx_q.path)["qdq_int8"]:
         raise EdgeflowError("the ONNX Runtime int8 model holds no int8 QDQ weights; refusing to call it int8")
-    return onnx_q
+    return onnx_q, {onnx_q.path.name: {"activations": choice.to_dict()}}
 
 
 def _net(name: str, card: ModelCard, opts: ExportOptions) -> tuple[torch.nn.Module | None, dict]:
