@@ -86,3 +86,17 @@ def test_contract_alone_is_enough_to_run_the_int8_model(exported_10k):
     with TFLiteRunner(out / "model_int8.tflite", "int8") as runner:
         host = runner.infer(preprocess(images, card.mean, card.std))
     np.testing.assert_array_equal(np.concatenate(logits), host)
+
+
+def test_every_int8_op_runs_in_one_xnnpack_partition(exported_10k):
+    """The Kronecker classifier is lowered to FULLY_CONNECTED ops: a BATCH_MATMUL with a constant left
+    operand is not taken by XNNPACK in int8 and split the model into two delegated partitions."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    interp = Interpreter(model_path=str(exported_10k.out_dir / "model_int8.tflite"))
+    interp.allocate_tensors()
+    ops = interp._get_ops_details()  # the graph's ops, then the delegate nodes that replaced them
+    (delegate,) = [op for op in ops if op["op_name"] == "DELEGATE"]
+    assert "BATCH_MATMUL" not in {op["op_name"] for op in ops}
+    assert interp.get_input_details()[0]["index"] in delegate["inputs"]
+    assert interp.get_output_details()[0]["index"] in delegate["outputs"]  # nothing runs after it on the CPU

@@ -56,10 +56,12 @@ class KroneckerLinear(nn.Module):
         f = x.reshape(x.shape[0], self.q, self.n)  # (N, q, n) = Xᵀ per sample
         out = 0
         for i in range(self.rank):
-            # vec(B X Aᵀ) column-major == row-major flatten of A Xᵀ Bᵀ: shape (N, p, m)
-            t = torch.matmul(f, self.B[i].t())  # (N, q, m)
-            out = out + torch.matmul(self.A[i], t)  # (N, p, m)
-        y = out.reshape(x.shape[0], self.p * self.m) * self.scale
+            # vec(B X Aᵀ) column-major == row-major flatten of A Xᵀ Bᵀ, computed as (Xᵀ Bᵀ)ᵀ Aᵀ: shape (N, m, p).
+            # Both products have the constant on the right, so exporters emit two FULLY_CONNECTED ops; A @ t
+            # (constant on the left) became a BATCH_MATMUL, which XNNPACK does not take in int8 (a 2nd partition).
+            t = torch.matmul(f, self.B[i].t())  # (N, q, m): a dense layer over the n positions
+            out = out + torch.matmul(t.transpose(1, 2), self.A[i].t())  # (N, m, p): a dense layer over q
+        y = out.transpose(1, 2).reshape(x.shape[0], self.p * self.m) * self.scale
         return y + self.bias if self.bias is not None else y
 
     def extra_repr(self) -> str:

@@ -1,6 +1,5 @@
 """ONNX Runtime int8: int8 or uint8 activations, chosen by timing both, and the choice recorded."""
 
-import numpy as np
 import onnx
 import pytest
 from onnx import numpy_helper
