@@ -11,7 +11,7 @@ import argparse
 import json
 import subprocess
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ class BenchRecord:
     model_bytes: int
     exit: int | None = None  # pytorch, self-distillation nets: the exit that was timed
     samples_ms: tuple[float, ...] = ()  # every timed run, in order (the report draws their distribution)
+    fingerprint: dict = field(default_factory=dict, compare=False)  # the machine and runtime that timed it
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -79,7 +80,7 @@ def benchmark(spec: BenchSpec, *, threads: int = 1, warmup: int = 20, iters: int
     return BenchRecord(spec.runtime, spec.precision, threads, lat["p50_ms"], lat["p90_ms"], lat["p99_ms"],
                        lat["mean_ms"], lat["std_ms"], lat["iters"], rec["peak_rss_mb"],
                        model_bytes if model_bytes is not None else spec.model.stat().st_size, rec.get("exit"),
-                       tuple(lat.get("samples_ms", ())))
+                       tuple(lat.get("samples_ms", ())), rec.get("fingerprint", {}))
 
 
 def _worker_main(argv: list[str] | None = None) -> int:
@@ -106,7 +107,8 @@ def _worker_main(argv: list[str] | None = None) -> int:
         if a.exit is not None:
             select_exit(model, a.net, a.exit)
         model.eval()
-        deployed = {"exit": getattr(model, "exit", None)}  # what was timed, for the record
+        deployed = {"exit": getattr(model, "exit", None),  # what was timed, for the record
+                    "fingerprint": ondevice_bench.fingerprint("pytorch", torch.__version__)}
         x = torch.zeros(card.input_shape)
         with torch.inference_mode():
             times = ondevice_bench.time_loop(lambda: model(x), a.warmup, a.iters)
@@ -120,7 +122,7 @@ def _worker_main(argv: list[str] | None = None) -> int:
         shape = [d if isinstance(d, int) else 1 for d in inp.shape]  # a free batch axis is timed at 1
         feed = {inp.name: np.zeros(shape, np.float32)}
         times = ondevice_bench.time_loop(lambda: sess.run(None, feed), a.warmup, a.iters)
-        deployed = {}
+        deployed = {"fingerprint": ondevice_bench.fingerprint("onnxruntime", ort.__version__)}
     print(json.dumps({"latency": ondevice_bench.percentiles(times), "peak_rss_mb": ondevice_bench.peak_rss_mb(),
                       **deployed}))
     return 0

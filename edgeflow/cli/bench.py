@@ -29,6 +29,8 @@ def bench(
     force: Annotated[bool, typer.Option("--force", help="Replace results of the same precision in --out.")] = False,
     converter: Annotated[str, typer.Option(help="Whose files to run: onnx2tf (model_PRECISION.tflite) or "
                                                 "litert-torch (model_PRECISION.litert-torch.tflite).")] = "onnx2tf",
+    profile_ops: Annotated[bool, typer.Option("--profile", help="Also time every op alone on the device (first "
+                                              "thread count): per-op and per-op-type tables, profile.json.")] = False,
 ) -> None:
     """Benchmark MODEL's exported TFLite models on a device and check their parity against the reference.
 
@@ -37,6 +39,9 @@ def bench(
     Checks each model against export/NAME/manifest.json, pushes the standalone script, the models and the
     inputs to a temp folder on the device, runs, pulls the outputs, removes the folder. Writes
     PRECISION.json per precision and latency.png (every precision with results in the folder) to --out.
+    Every record carries the device's fingerprint (CPU, int8 ISA features, cores, governor, temperature,
+    runtime, XNNPACK active). When int8 is < 1.2× as fast as fp32, a verdict under the table says why.
+    --profile cuts each model into single-op models on the host and times them all on the device.
     Ctrl-C keeps and saves what was measured. Exit 1 when a parity gate fails or a run could not finish,
     2 on bad input or an unreachable device, 130 when interrupted.
     """
@@ -50,6 +55,8 @@ def bench(
     name = export_name(name, export_dir)
     profile = load_profile(device)
     if profile.extra.get("gpu"):
+        if profile_ops:
+            raise EdgeflowError("--profile times TFLite ops on a CPU device; the desktop GPU bench has no profile")
         _bench_gpu(name, profile, samples, json_out, export_dir)
         return
     try:
@@ -62,12 +69,16 @@ def bench(
         rows, run = bench_on_device(name, profile, precisions=[p.strip() for p in precision.split(",")],
                                     threads=thread_list, samples=samples, iters=iters,
                                     accept_new_host_key=accept_new_host_key, results_dir=out, force=force,
-                                    export_folder=export_dir, converter=converter)
+                                    export_folder=export_dir, converter=converter, profile_ops=profile_ops)
     if json_out:
         typer.echo(json.dumps([{**r.record, "parity": r.parity.__dict__, "cross_arch": r.cross_arch}
                                for r in rows], indent=2))
     else:
         console.print(device_table(name, profile, rows, samples))
+        if run.profile:
+            _print_profile(run.profile)
+        for line in run.verdict:
+            console.print(f"[bold yellow]verdict:[/bold yellow] {line}")
         for line in run.incomplete:
             console.print(f"[yellow]incomplete: {line}[/yellow]")
         console.print(f"wrote {run.results_dir}")
@@ -76,6 +87,17 @@ def bench(
     failures = [f"{r.precision} x{r.threads}: {'; '.join(r.failures)}" for r in rows if r.failures]
     if failures or run.incomplete:
         raise GateFailure("; ".join(failures + run.incomplete))
+
+
+def _print_profile(profile: dict) -> None:
+    from edgeflow.cli.profile_tables import op_type_table, sum_check_lines, top_ops_table
+    from edgeflow.cli.tables import console
+
+    console.print(op_type_table(profile))
+    for precision in profile["precisions"]:
+        console.print(top_ops_table(profile, precision))
+    for line in sum_check_lines(profile):
+        console.print(line)
 
 
 def _bench_gpu(name, profile, samples: int, json_out: bool, folder: Path | None) -> None:

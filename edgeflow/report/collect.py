@@ -11,7 +11,19 @@ from edgeflow.errors import EdgeflowError
 from edgeflow.export.artifact import Precision
 from edgeflow.files import read_json
 
-PROFILE_FILE = "profile.json"  # a per-op profile (a list of rows) where one was measured
+PROFILE_FILE = "profile.json"  # a per-op profile where one was measured (bench --profile: a dict; or rows)
+
+
+def profile_rows(profile) -> list[dict] | None:
+    """The report's rows of a profile.json: as they are when it holds rows; for ``bench --profile``'s
+    (``workflows.op_profile``), one row per op type with µs per precision and int8/fp32 time."""
+    if not isinstance(profile, dict) or "by_type" not in profile:
+        return profile
+    unit = "emulated µs" if profile.get("emulated") else "µs"
+    return [{"op type": r["type"], "ops": r["count"],
+             **{f"{p} {unit}": round(us, 1) for p, us in r["us"].items()},
+             "int8/fp32 time": None if r.get("int8_over_fp32") is None else round(r["int8_over_fp32"], 2)}
+            for r in profile["by_type"]]
 
 
 @dataclass
@@ -68,7 +80,8 @@ def _bench_files(folder: Path) -> list[Path]:
 def load_section(path: Path) -> Section:
     """The section for one result folder (or a file inside it)."""
     folder = _folder_of(path)
-    profile = read_json(folder / PROFILE_FILE, "per-op profile") if (folder / PROFILE_FILE).is_file() else None
+    profile = profile_rows(read_json(folder / PROFILE_FILE, "per-op profile")) \
+        if (folder / PROFILE_FILE).is_file() else None
     if (folder / "parity.json").is_file():
         parity = read_json(folder / "parity.json", "parity file")
         if not isinstance(parity, dict) or "rows" not in parity or "reference" not in parity:

@@ -44,9 +44,21 @@ def probe(transport: Transport) -> dict:
     remote = transport.make_temp_dir()
     try:
         transport.push(SCRIPT, f"{remote}/ondevice_bench.py")
-        return _parse(transport, transport.run_tracked(_script_argv(transport, remote, ["--probe"]), remote), "probe")
+        proc = transport.run_tracked(_script_argv(transport, remote, ["--probe"]), remote)
+        return label_fingerprint(_parse(transport, proc, "probe"), transport.profile)
     finally:
         transport.remove_dir(remote)
+
+
+def label_fingerprint(record: dict, profile) -> dict:
+    """Say honestly what a record's fingerprint describes. Under qemu-user the script sees the sysroot's
+    /proc/cpuinfo (a file matching the emulated core) but this host's /sys: governor and temperature are
+    the host's, so they are renamed; the emulated core is named."""
+    fp = record.get("fingerprint")
+    if isinstance(fp, dict) and profile.extra.get("emulated"):
+        fp.update(emulated=True, qemu_cpu=profile.qemu_cpu or None,
+                  host_governor=fp.pop("governor", None), host_temperature_c=fp.pop("temperature_c", None))
+    return record
 
 
 class RemoteSession:
@@ -114,7 +126,9 @@ class RemoteRunner(Runner):
                                        "--outputs", out])
         proc = t.run_tracked(argv, s.dir)
         rec = _parse(t, proc, f"{self.precision} x{self.threads} threads")
-        rec["xnnpack"] = "XNNPACK delegate" in proc.stderr  # LiteRT logs this line when it applies XNNPACK
+        if rec.get("xnnpack") is None:  # an interpreter that hides its graph: LiteRT logs this line instead
+            rec["xnnpack"] = "XNNPACK delegate" in proc.stderr
+        label_fingerprint(rec, t.profile)
         if t.profile.benchmark_model:  # LiteRT's own C++ benchmark, where the device has it: beside ours
             proc = t.run_tracked([t.profile.benchmark_model, f"--graph={remote_model}",
                                   f"--num_threads={self.threads}", f"--num_runs={self.iters}"], s.dir)

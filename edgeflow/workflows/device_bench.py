@@ -41,6 +41,8 @@ class DeviceRun:
     incomplete: list[str] = field(default_factory=list)
     stopped: int | None = None  # the signal (SIGINT/SIGTERM) that cut the run short, if one did
     results_dir: Path | None = None  # where the results were written
+    profile: dict | None = None  # --profile: per-op times per precision (workflows.op_profile), also profile.json
+    verdict: list[str] = field(default_factory=list)  # why int8 is not clearly faster than fp32, if it is not
 
 
 @dataclass(frozen=True)
@@ -130,10 +132,12 @@ def run_on_device(transport: Transport, models: dict[str, Path], x: np.ndarray, 
 def bench_on_device(name: str, profile: DeviceProfile, *, precisions: list[str], threads: list[int],
                     samples: int = 1000, iters: int = 200, export_folder: Path | None = None,
                     accept_new_host_key: bool = False, results_dir: Path | None = None,
-                    force: bool = False, converter: str = "onnx2tf") -> tuple[list[DeviceBenchRow], DeviceRun]:
+                    force: bool = False, converter: str = "onnx2tf",
+                    profile_ops: bool = False) -> tuple[list[DeviceBenchRow], DeviceRun]:
     """Run each precision × thread count on the device, gate its logits against PyTorch on the host, and
     write ``<results_dir>/<precision>.json`` + latency.png (``run.results_dir``; kept, marked incomplete, on
-    a failure or a Ctrl-C; after a Ctrl-C, Interrupted is raised once the measured results are saved)."""
+    a failure or a Ctrl-C; after a Ctrl-C, Interrupted is raised once the measured results are saved).
+    ``profile_ops``: also time every op alone at the first thread count (profile.json, ``run.profile``)."""
     if any(t < 1 for t in threads):
         raise EdgeflowError(f"thread counts must be >= 1, got {','.join(map(str, threads))}")
     models, manifest = exported_models(name, precisions, export_folder, converter)
@@ -143,11 +147,14 @@ def bench_on_device(name: str, profile: DeviceProfile, *, precisions: list[str],
                         in_chans=ref.card.in_chans).subset(samples)
     ref.card.check_fits(test)
     x = preprocess(test.images, ref.card.mean, ref.card.std)
-    run_ = run_on_device(make_transport(profile, accept_new_host_key=accept_new_host_key), models, x, threads,
-                         iters=iters)
+    transport = make_transport(profile, accept_new_host_key=accept_new_host_key)
+    run_ = run_on_device(transport, models, x, threads, iters=iters)
+    if profile_ops and run_.stopped is None and run_.outputs:
+        _profile(run_, transport, models, threads[0], iters)
     report = compare(run(ref.runner, x), [o for o, _ in run_.outputs], test.labels, gates=ref.gates,
                      data_sha256=test.sha256())
     emulated = bool(profile.extra.get("emulated"))
+    run_.verdict = run_.profile["verdict"] if run_.profile else _speed_verdict(run_, emulated)
     rows = [DeviceBenchRow(profile.name, rec["precision"], rec["threads"], rec, row,
                            cross_arch_check(models[rec["precision"]], x, o.logits, rec) if emulated else None)
             for (o, rec), row in zip(run_.outputs, report.rows)]
@@ -158,8 +165,10 @@ def bench_on_device(name: str, profile: DeviceProfile, *, precisions: list[str],
             "reference": report.reference.label, "data": test.name, "converter": converter,
             "artifact_sha256": file_sha256(path), "samples": len(x), "data_sha256": test.sha256(),
             "complete": not run_.incomplete, "incomplete": [m for m in run_.incomplete if m.startswith(precision)],
-            "emulated": emulated,
+            "emulated": emulated, **({"verdict": run_.verdict} if precision == "int8" and run_.verdict else {}),
             "runs": [{**r.record, "parity": r.parity.__dict__, "cross_arch": r.cross_arch} for r in mine]})
+    if run_.profile:
+        write_json(out / "profile.json", {"model": name, "converter": converter, **run_.profile})
     if rows:
         latency_vs_threads(_latency_series(out, name), out / "latency.png", f"{name} on {profile.name}")
     run_.results_dir = out
@@ -167,6 +176,32 @@ def bench_on_device(name: str, profile: DeviceProfile, *, precisions: list[str],
         kept = ", ".join(sorted({r.precision for r in rows})) or "nothing"
         raise Interrupted(f"kept what was measured ({kept}) in {out}", run_.stopped)
     return rows, run_
+
+
+def _profile(run_: DeviceRun, transport: Transport, models: dict[str, Path], threads: int, iters: int) -> None:
+    """The per-op profile after the bench runs; a failure or Ctrl-C there keeps the bench results."""
+    from edgeflow.workflows.op_profile import profile_on_device
+
+    try:
+        run_.profile = profile_on_device(transport, models, threads=threads, iters=iters)
+    except EdgeflowError as e:
+        run_.incomplete.append(f"profile: not measured ({e})")
+    except STOP_SIGNALS as e:
+        run_.stopped = getattr(e, "signum", 2)
+        run_.incomplete.append("profile: not measured (interrupted)")
+
+
+def _speed_verdict(run_: DeviceRun, emulated: bool) -> list[str]:
+    """Without a profile: int8 vs fp32 whole-model p50 at the same thread count, and the fingerprint."""
+    from edgeflow.check.verdict import int8_verdict
+
+    p50 = {(rec["precision"], rec["threads"]): rec for _, rec in run_.outputs}
+    for (precision, t), int8 in p50.items():
+        fp32 = p50.get(("fp32", t))
+        if precision == "int8" and fp32:
+            return int8_verdict(fp32["latency"]["p50_ms"] / int8["latency"]["p50_ms"],
+                                int8.get("fingerprint") or {}, emulated=emulated)
+    return []
 
 
 def _latency_series(folder: Path, name: str) -> dict[str, list[tuple[int, float]]]:
