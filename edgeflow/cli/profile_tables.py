@@ -46,7 +46,8 @@ def top_ops_table(profile: dict, precision: str, n: int = 10) -> Table:
     fp32 = {(o["index"], o["type"]): o for o in profile["precisions"].get("fp32", {}).get("ops", [])}
     ratio_col = precision == "int8" and bool(fp32)
     t = Table(title=f"top {n} {precision} ops ({len(p['ops'])} in all)")
-    for col in ("#", "op", "inputs", "outputs", "XNNPACK", "µs", "%", *(("int8/fp32",) if ratio_col else ())):
+    us = "emulated µs" if profile.get("emulated") else "µs"
+    for col in ("#", "op", "inputs", "outputs", "XNNPACK", us, "%", *(("int8/fp32",) if ratio_col else ())):
         t.add_column(col, justify="left" if col in ("op", "inputs", "outputs", "XNNPACK") else "right")
     for o in sorted(p["ops"], key=lambda o: -(o["median_us"] or 0.0))[:n]:
         shapes = [" ".join(f"{'x'.join(map(str, x['shape']))} {x['dtype']}" for x in o[k])
@@ -65,6 +66,7 @@ def sum_check_lines(profile: dict) -> list[str]:
     lines = []
     for name, p in profile["precisions"].items():
         held = "[green]held[/green]" if p["sum_within_tolerance"] else "[red]did NOT hold[/red]"
+        name = f"{name} (emulated)" if profile.get("emulated") else name
         ratio = "-" if p["sum_ratio"] is None else f"{100 * (p['sum_ratio'] - 1):+.0f} %"
         lines.append(f"{name}: per-op sum {_us(p['sum_us'])} µs vs whole model {_us(p['whole_us'])} µs "
                      f"({ratio}; check ±{100 * tol:.0f} % {held})"

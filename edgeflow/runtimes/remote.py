@@ -52,12 +52,13 @@ def probe(transport: Transport) -> dict:
 
 def label_fingerprint(record: dict, profile) -> dict:
     """Say honestly what a record's fingerprint describes. Under qemu-user the script sees the sysroot's
-    /proc/cpuinfo (a file matching the emulated core) but this host's /sys: governor and temperature are
-    the host's, so they are renamed; the emulated core is named."""
+    /proc/cpuinfo (a file matching the emulated core) but this host's /sys and core count: governor,
+    temperature and cores are the host's, so they are renamed host_*; the emulated core is named."""
     fp = record.get("fingerprint")
     if isinstance(fp, dict) and profile.extra.get("emulated"):
-        fp.update(emulated=True, qemu_cpu=profile.qemu_cpu or None,
-                  host_governor=fp.pop("governor", None), host_temperature_c=fp.pop("temperature_c", None))
+        fp.update(emulated=True, qemu_cpu=profile.qemu_cpu or None)
+        for key in ("governor", "temperature_c", "cores", "usable_cores"):
+            fp[f"host_{key}"] = fp.pop(key, None)
     return record
 
 

@@ -20,9 +20,11 @@ from edgeflow.runtimes.remote import SCRIPT, RemoteSession, _parse, _script_argv
 SUM_TOLERANCE = 0.25  # |sum of per-op medians / whole-model median - 1| allowed
 
 
-def profile_on_device(transport: Transport, models: dict[str, Path], *, threads: int = 1, warmup: int = 10,
-                      iters: int = 100) -> dict:
-    """The per-op profile of every precision in ``models`` on the device behind ``transport``."""
+def profile_on_device(transport: Transport, models: dict[str, Path], *, threads: int = 1, iters: int = 100,
+                      warmup: int | None = None) -> dict:
+    """The per-op profile of every precision in ``models`` on the device behind ``transport`` (each op and the
+    whole model: ``warmup`` untimed runs, by default a tenth of ``iters`` and at least 2, then ``iters``)."""
+    warmup = max(2, iters // 10) if warmup is None else warmup
     emulated = bool(transport.profile.extra.get("emulated"))
     precisions: dict[str, dict] = {}
     fingerprint: dict = {}
