@@ -22,7 +22,7 @@ def op_type_table(profile: dict) -> Table:
     label = "emulated µs" if profile.get("emulated") else "µs"
     t = Table(title=_title(profile, "per-op profile by op type"))
     t.add_column("op type")
-    t.add_column("ops", justify="right")
+    t.add_column("ops" if len(precisions) == 1 else f"ops ({' / '.join(precisions)})", justify="right")
     for p in precisions:
         t.add_column(f"{p} {label}", justify="right")
         t.add_column(f"{p} %", justify="right")
@@ -34,7 +34,8 @@ def op_type_table(profile: dict) -> Table:
             us = row["us"].get(p)
             cells += [_us(us), "-" if us is None else f"{100 * us / sums[p]:.1f}"]
         ratio = row.get("int8_over_fp32")
-        t.add_row(row["type"], str(row["count"]), *cells,
+        t.add_row(row["type"], " / ".join(str(row["count"].get(p, 0)) for p in precisions)
+                  if len(set(row["count"].values())) > 1 else str(max(row["count"].values())), *cells,
                   "-" if ratio is None else (f"[red]{ratio:.2f}×[/red]" if ratio > 1 else f"{ratio:.2f}×"))
     return t
 

@@ -20,7 +20,7 @@ def profile_rows(profile) -> list[dict] | None:
     if not isinstance(profile, dict) or "by_type" not in profile:
         return profile
     unit = "emulated µs" if profile.get("emulated") else "µs"
-    return [{"op type": r["type"], "ops": r["count"],
+    return [{"op type": r["type"], "ops": " / ".join(map(str, r["count"].values())),
              **{f"{p} {unit}": round(us, 1) for p, us in r["us"].items()},
              "int8/fp32 time": None if r.get("int8_over_fp32") is None else round(r["int8_over_fp32"], 2)}
             for r in profile["by_type"]]

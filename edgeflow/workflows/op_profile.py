@@ -84,15 +84,14 @@ def _delegated(index: int, whole: dict, alone: bool | None) -> bool | None:
 def by_type(precisions: dict[str, dict]) -> list[dict]:
     """Per op type: count and summed µs in each precision, and int8 time / fp32 time (>1: int8 is slower)."""
     sums: dict[str, dict[str, float]] = defaultdict(dict)
-    counts: dict[str, int] = defaultdict(int)
+    counts: dict[str, dict[str, int]] = defaultdict(dict)
     for precision, p in precisions.items():
         for o in p["ops"]:
             sums[o["type"]][precision] = sums[o["type"]].get(precision, 0.0) + (o["median_us"] or 0.0)
-            if precision == next(iter(precisions)):
-                counts[o["type"]] += 1
+            counts[o["type"]][precision] = counts[o["type"]].get(precision, 0) + 1
     rows = []
     for op_type, us in sums.items():
         fp32, int8 = us.get("fp32"), us.get("int8")
-        rows.append({"type": op_type, "count": counts.get(op_type, 0), "us": us,
+        rows.append({"type": op_type, "count": counts[op_type], "us": us,
                      "int8_over_fp32": int8 / fp32 if fp32 and int8 is not None else None})
     return sorted(rows, key=lambda r: -r["us"].get("int8", r["us"].get("fp32", 0.0)))
