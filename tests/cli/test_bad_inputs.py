@@ -163,6 +163,7 @@ CASES = [
     ("bench-out-is-a-file", ["bench", NAME, "--export-dir", "{ws}/export", "--out", "{ws}/afile"], 2, "is a file"),
     ("bench-out-home", ["bench", NAME, "--export-dir", "{ws}/export", "--out", "{ws}/home"], 2, "home folder"),
     ("device-unknown", ["bench", NAME, "--device", "my-phone"], 2, "no device profile 'my-phone'"),
+    ("profile-on-gpu", ["bench", NAME, "--device", "desktop-gpu", "--profile"], 2, "desktop GPU bench has no profile"),
     ("profile-timeout-abc", ["devices", "check", P + "timeout_abc.toml"], 2, "timeout_s must be"),
     ("profile-python-int", ["devices", "check", P + "python_int.toml"], 2, "python must be a string, got 3"),
     ("profile-threads-word", ["devices", "check", P + "threads_many.toml"], 2, "threads must be a list"),
