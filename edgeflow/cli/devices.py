@@ -87,3 +87,8 @@ def check_cmd(
     console.print(f"[green]{profile.name}: reachable[/green] ({profile.transport}) — python {info['python']}, "
                   f"{info['interpreter']} {info['interpreter_version']}, numpy {info['numpy']}, "
                   f"{info['arch']}, {info['os']}")
+    fp = info.get("fingerprint") or {}
+    if fp:  # the int8-relevant facts; an older script on the device may not send them
+        isa = " ".join(f for f, on in (fp.get("isa") or {}).items() if on) or "-"
+        console.print(f"  cpu {fp.get('cpu')}{' (EMULATED ' + str(fp.get('qemu_cpu')) + ')' if fp.get('emulated') else ''}"
+                      f"; int8 ISA: {isa}; governor {fp.get('governor') or 'not readable'}")
