@@ -38,6 +38,18 @@ def test_a_per_op_profile_is_shown_where_measured(tmp_path):
         assert f"<td>{op['op']}</td><td>{op['count']}</td><td>{op['ms']}</td>" in html
 
 
+def test_a_bench_profile_is_shown_per_op_type(tmp_path):
+    from edgeflow.workflows.op_profile import by_type
+
+    folder = _parity_folder(tmp_path, "net", [])
+    ops = {"fp32": [("CONV_2D", 30.0), ("CONV_2D", 20.0)], "int8": [("CONV_2D", 10.0), ("CONV_2D", 15.0)]}
+    precisions = {p: {"ops": [{"type": t, "median_us": us} for t, us in o]} for p, o in ops.items()}
+    (folder / "profile.json").write_text(json.dumps({"emulated": True, "by_type": by_type(precisions)}))
+    html = render([load_section(folder)], "t")
+    assert "<th>fp32 emulated µs</th><th>int8 emulated µs</th><th>int8/fp32 time</th>" in html
+    assert "<td>CONV_2D</td><td>2 / 2</td><td>50.0</td><td>25.0</td><td>0.5</td>" in html
+
+
 def test_text_from_result_files_is_escaped(tmp_path):
     folder = _parity_folder(tmp_path, '<script>alert(1)</script><img src="http://x">', [])
     html = render([load_section(folder)], "t")
