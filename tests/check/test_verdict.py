@@ -69,3 +69,18 @@ def test_summary_shares_and_sum_check(whole, held):
     assert [o["delegated"] for o in s["ops"]] == [True, False]
     assert s["sum_us"] == pytest.approx(100.0) and s["sum_ratio"] == pytest.approx(100.0 / whole)
     assert s["sum_within_tolerance"] is held
+
+
+def test_without_a_profile_the_bench_speeds_decide():
+    from edgeflow.workflows.device_bench import DeviceRun, _speed_verdict
+
+    def rec(precision, threads, p50):
+        return {"precision": precision, "threads": threads, "latency": {"p50_ms": p50}, "fingerprint": XEON}
+
+    slow = DeviceRun(outputs=[(None, rec("fp32", 1, 0.30)), (None, rec("int8", 1, 0.33)),
+                              (None, rec("int8", 2, 0.10))])
+    lines = _speed_verdict(slow, emulated=False)
+    assert f"{0.30 / 0.33:.2f}× the speed of fp32 on Test Xeon" in lines[0] and "--profile" in lines[1]
+    fast = DeviceRun(outputs=[(None, rec("fp32", 1, 0.30)), (None, rec("int8", 1, 0.10))])
+    assert _speed_verdict(fast, emulated=False) == []
+    assert _speed_verdict(DeviceRun(outputs=[(None, rec("int8", 1, 0.33))]), emulated=False) == []
