@@ -55,7 +55,9 @@ def test_profile_on_this_host(exported, tmp_path):
         assert all(k in run["fingerprint"] for k in FINGERPRINT + ("cores", "governor", "temperature_c"))
         assert run["fingerprint"]["xnnpack"] is True and run["fingerprint"]["arch"] == "x86_64"
     int8 = prof["precisions"]["int8"]["ops"]
-    assert [o["type"] for o in int8 if not o["delegated"]] == ["BATCH_MATMUL"]  # the Kronecker classifier's
+    delegation = json.loads((tmp_path / "r" / "int8.json").read_text())["runs"][0]["delegation"]
+    assert [o["index"] for o in int8 if not o["delegated"]] == delegation["not_delegated"]
+    assert prof["precisions"]["int8"]["delegated_ops"] == len(int8) - len(delegation["not_delegated"])
     types = {r["type"]: r for r in prof["by_type"]}
     dw = types["DEPTHWISE_CONV_2D"]
     assert dw["int8_over_fp32"] == pytest.approx(dw["us"]["int8"] / dw["us"]["fp32"]) and dw["count"]["int8"] == 16
@@ -75,6 +77,23 @@ def test_profile_on_the_emulated_pi(exported, tmp_path):
     assert fp["arch"] == "aarch64" and fp["isa"]["asimd"] is True and fp["isa"]["asimddp"] is False  # an A72
     run = json.loads((tmp_path / "r" / "int8.json").read_text())["runs"][0]
     assert run["fingerprint"]["qemu_cpu"] == "cortex-a72" and run["fingerprint"]["xnnpack"] is True
+
+
+def test_xnnpack_is_read_from_the_interpreters_graph(exported):
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+    from edgeflow.devices.ondevice_bench import delegation
+
+    model = str(exported / "model_int8.tflite")
+    n = len(_ops_in(exported / "model_int8.tflite"))
+    on = Interpreter(model_path=model)
+    on.allocate_tensors()
+    off = Interpreter(model_path=model, experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+    off.allocate_tensors()
+    got_on, got_off = delegation(on), delegation(off)
+    assert got_on["xnnpack"] is True and got_on["ops"] == n and got_on["partitions"] >= 1
+    assert got_on["delegated_ops"] + len(got_on["not_delegated"]) == n and got_on["delegated_ops"] > n // 2
+    assert got_off == {"xnnpack": False, "ops": n, "delegated_ops": 0, "partitions": 0, "not_delegated": list(range(n))}
 
 
 def test_cut_models_keep_their_op_tensors_and_quantization(exported, tmp_path):
