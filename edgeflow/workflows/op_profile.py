@@ -46,7 +46,8 @@ def profile_on_device(transport: Transport, models: dict[str, Path], *, threads:
     fp32, int8 = precisions.get("fp32"), precisions.get("int8")
     result["int8_speedup"] = fp32["whole_us"] / int8["whole_us"] if fp32 and int8 and int8["whole_us"] else None
     result["verdict"] = (int8_verdict(result["int8_speedup"], fingerprint, result["by_type"], int8["ops"],
-                                      emulated=emulated) if result["int8_speedup"] is not None else [])
+                                      emulated=emulated, fp32_ops=fp32["ops"])
+                         if result["int8_speedup"] is not None else [])
     return result
 
 

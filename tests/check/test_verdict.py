@@ -84,3 +84,13 @@ def test_without_a_profile_the_bench_speeds_decide():
     fast = DeviceRun(outputs=[(None, rec("fp32", 1, 0.30)), (None, rec("int8", 1, 0.10))])
     assert _speed_verdict(fast, emulated=False) == []
     assert _speed_verdict(DeviceRun(outputs=[(None, rec("int8", 1, 0.33))]), emulated=False) == []
+
+
+def test_the_op_int8_slows_most_is_the_second_line_when_nothing_else_explains():
+    fp32 = [("CONV_2D", 5.0), ("DEPTHWISE_CONV_2D", 10.0), ("CONV_2D", 40.0)]
+    int8 = [("CONV_2D", 27.5), ("DEPTHWISE_CONV_2D", 20.0), ("CONV_2D", 6.0)]
+    p = _profile(fp32, int8)
+    lines = int8_verdict(55 / 53.5, XEON, p["by_type"], p["precisions"]["int8"]["ops"],
+                         fp32_ops=p["precisions"]["fp32"]["ops"])
+    assert "is DEPTHWISE_CONV_2D, 2.0× slower" in lines[0]
+    assert lines[1] == f"op 0 CONV_2D (1x8 → 1x8) is 5.5× slower in int8 ({100 * 27.5 / 53.5:.0f} % of int8 time)"
