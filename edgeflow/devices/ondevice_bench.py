@@ -7,13 +7,11 @@ or tensorflow). It does not import edgeflow or torch, so it can be copied to a b
     python3 ondevice_bench.py --model model_int8.tflite --threads 4 --iters 200 \
         [--inputs inputs.npy --outputs logits.npy] [--profile-ops ops.tar]
 
-``inputs.npy`` holds preprocessed NCHW float32 images (as the PyTorch net sees them); the script converts
-them to the model's NHWC layout and int8 quantization, and writes float32 logits. One JSON object with
-latency percentiles (ms), peak RSS (MB), what ran and where (``fingerprint``: CPU, the ISA features that
-decide int8 speed, cores, governor, temperature, whether XNNPACK was applied) is printed on stdout.
-
-``--profile-ops ops.tar`` (single-op models cut from ``--model`` on the host, ``edgeflow.devices.op_cut``)
-times the whole model and then every op alone, in this one process, and adds ``profile`` to the record.
+``inputs.npy`` holds preprocessed NCHW float32 images; the script converts them to the model's NHWC layout
+and quantization, and writes float32 logits. It prints one JSON object: latency percentiles (ms), peak RSS
+(MB) and ``fingerprint`` (CPU, the ISA features that decide int8 speed, cores, governor, temperature,
+XNNPACK). ``--profile-ops`` (single-op models cut on the host, ``edgeflow.devices.op_cut``) also times
+every op alone, in this one process, and adds ``profile``.
 """
 
 from __future__ import annotations
@@ -99,11 +97,8 @@ def percentiles(times_ms: list[float]) -> dict:
 
 
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process in MB.
-
-    On Linux/Android VmHWM is read from /proc: getrusage's ru_maxrss survives exec, so a process started
-    from a big parent would report the parent's peak instead of its own.
-    """
+    """Peak resident memory of this process in MB: VmHWM on Linux/Android, because getrusage's ru_maxrss
+    survives exec and would report a big parent's peak instead of this process's."""
     try:
         with open("/proc/self/status") as f:
             for line in f:
@@ -152,10 +147,7 @@ def fingerprint(runtime: str, runtime_version: str) -> dict:
     else:
         cpu = (info.get("model name") or [platform.processor()])[0]
     temp = _read("/sys/class/thermal/thermal_zone0/temp")
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        usable = os.cpu_count()
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()  # not on macOS
     wanted = INT8_FLAGS.get(family, ())
     return {"cpu": cpu or None, "arch": arch, "isa": {f: f in flags for f in wanted} if flags else {},
             "cores": os.cpu_count(), "usable_cores": usable,
@@ -168,10 +160,9 @@ def fingerprint(runtime: str, runtime_version: str) -> dict:
 def delegation(interpreter) -> dict:
     """Which ops a delegate took over, read from the interpreter's graph after ``allocate_tensors``.
 
-    Applying a delegate appends one DELEGATE node per partition it took; its inputs and outputs are the
-    partition's boundary tensors. Walking back from a partition's outputs to its inputs finds the original
-    ops it replaced. This script passes no delegate itself, so a DELEGATE node here is the interpreter's
-    default one: XNNPACK in LiteRT/TFLite.
+    A delegate appends one DELEGATE node per partition, whose inputs/outputs are the partition's boundary;
+    walking back from its outputs to its inputs finds the ops it replaced. This script passes no delegate,
+    so a DELEGATE node here is the interpreter's default one: XNNPACK in LiteRT/TFLite.
     """
     try:
         ops = interpreter._get_ops_details()  # experimental, but in all three interpreters; nothing public says it
@@ -213,8 +204,10 @@ def time_invoke(interpreter, warmup: int, iters: int) -> list[float]:
     return time_loop(interpreter.invoke, warmup, iters)
 
 
-def _tensors(details: list[dict]) -> list[dict]:
-    return [{"shape": [int(v) for v in d["shape"]], "dtype": np.dtype(d["dtype"]).name} for d in details]
+def _tensors(details: list[dict], quantization: bool = False) -> list[dict]:
+    return [{"shape": [int(v) for v in d["shape"]], "dtype": np.dtype(d["dtype"]).name,
+             **({"quantization": [float(d["quantization"][0]), int(d["quantization"][1])]} if quantization else {})}
+            for d in details]
 
 
 def profile_ops(Interpreter, model: str, ops_tar: str, threads: int, warmup: int, iters: int) -> dict:
@@ -275,9 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     delegated = delegation(interpreter)
     host["fingerprint"]["xnnpack"] = delegated["xnnpack"]
     inp, out = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
-    x = np.zeros(inp["shape"], dtype=inp["dtype"])
-    if args.inputs:
-        x = to_model_input(np.load(args.inputs)[:1], inp)
+    x = to_model_input(np.load(args.inputs)[:1], inp) if args.inputs else np.zeros(inp["shape"], inp["dtype"])
 
     def run_once() -> None:
         interpreter.set_tensor(inp["index"], x)
@@ -298,10 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     record = {
         "latency": percentiles(times), "peak_rss_mb": peak_rss_mb(), "threads": args.threads,
         "model_bytes": os.path.getsize(args.model), **host,
-        "input": {"shape": [int(v) for v in inp["shape"]], "dtype": np.dtype(inp["dtype"]).name,
-                  "quantization": [float(inp["quantization"][0]), int(inp["quantization"][1])]},
-        "output": {"shape": [int(v) for v in out["shape"]], "dtype": np.dtype(out["dtype"]).name,
-                   "quantization": [float(out["quantization"][0]), int(out["quantization"][1])]},
+        "input": _tensors([inp], quantization=True)[0], "output": _tensors([out], quantization=True)[0],
         "xnnpack": delegated["xnnpack"], "delegation": delegated, **({"profile": profile} if profile else {}),
     }
     print(json.dumps(record))
