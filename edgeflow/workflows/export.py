@@ -6,6 +6,7 @@ interrupted or failed export never leaves a half-written ``export/<name>/``.
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ import numpy as np
 import torch
 
 from edgeflow.check.latency import BenchRecord, BenchSpec, benchmark
-from edgeflow.check.parity import ParityReport, check_parity, to_markdown
+from edgeflow.check.parity import ParityReport, RunOutput, compare, run, to_markdown
 from edgeflow.data import load_dataset, preprocess
 from edgeflow.errors import EdgeflowError
 from edgeflow.export.artifact import Artifact, Precision
@@ -24,7 +25,7 @@ from edgeflow.export.inspect import inspect_onnx, inspect_tflite
 from edgeflow.export.manifest import build_manifest
 from edgeflow.export.onnx import ONNX_FILE, export_onnx, import_onnx
 from edgeflow.export.quantize import QDQ_FILE, quantize_onnx_static
-from edgeflow.export.tflite import export_tflite
+from edgeflow.export.tflite import FILE_NAMES, WORK_DIR, export_tflite
 from edgeflow.files import atomic_write, check_output_folder, staged_folder, write_json
 from edgeflow.paths import export_dir
 from edgeflow.workflows.litert_path import ConvertedFiles, convert_second
@@ -60,6 +61,7 @@ class ExportOptions:
     card: ModelCard | None = None  # a user's own net: its input contract (then NAME is any zoo.sources spec)
     module: torch.nn.Module | None = None  # a live net handed over by the Python API (needs ``card``)
     converters: tuple[str, ...] = ("onnx2tf",)  # onnx2tf and/or litert-torch (workflows.litert_path)
+    fallback: str = "none"  # "auto": when full int8 misses its gate, keep a few layers float (workflows.fallback)
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,7 @@ Step = Callable[[str], None]
 
 def run_export(name: str, opts: ExportOptions, step: Step = lambda _: None) -> ExportResult:
     """Export ``name`` and check it. A broken gate does not raise: ``bool(result.parity)`` is False."""
+    _check_fallback(opts)
     card = opts.card or get_card(name)
     gates = {**card.tolerances, **opts.gates}
     out = check_output_folder(opts.out_dir or export_dir() / card.name, force=opts.force)  # before any work
@@ -89,17 +92,25 @@ def run_export(name: str, opts: ExportOptions, step: Step = lambda _: None) -> E
     t0 = time.perf_counter()
     with staged_folder(out, force=opts.force) as stage:
         made = _convert(name, model, card, source, stage, opts, step)
-        manifest = build_manifest(card=card, source=source, calibration=made.calib_info, artifacts=made.artifacts,
-                                  tflite_info=made.info, parity_data=_data_spec(opts),
-                                  converted=made.second.manifest_fields, converter_failures=made.second.failures)
-        write_json(stage / "manifest.json", manifest)
         seconds.update(convert=time.perf_counter() - t0, **made.seconds)
 
         step(f"parity on {len(test)} {test.name} test images")
         x = preprocess(test.images, card.mean, card.std)
-        # parity uses every core; opts.threads is for the latency runs
-        report = check_parity(_reference(model, name), made.runners(), x, test.labels, gates=gates,
-                              data_sha256=test.sha256())
+        fallback = None
+        try:  # parity uses every core; opts.threads is for the latency runs
+            ref = run(_reference(model, name), x)
+            outputs = [run(c, x) for c in made.runners()]
+            report = compare(ref, outputs, test.labels, gates=gates, data_sha256=test.sha256())
+            if opts.fallback == "auto":
+                fallback, report = _fallback(made, stage, ref, outputs, x, test.labels, report, opts, step)
+        finally:
+            shutil.rmtree(stage / WORK_DIR, ignore_errors=True)  # onnx2tf's SavedModel, kept for the fallback
+        manifest = build_manifest(card=card, source=source, calibration=made.calib_info, artifacts=made.artifacts,
+                                  tflite_info=made.info, parity_data=_data_spec(opts),
+                                  converted=made.second.manifest_fields, converter_failures=made.second.failures)
+        if fallback is not None:
+            _add_fallback(manifest, fallback)
+        write_json(stage / "manifest.json", manifest)
         seconds["parity"] = time.perf_counter() - t0 - seconds["convert"]
 
         records: list[BenchRecord] = []
@@ -127,6 +138,7 @@ class _Converted:
     second: ConvertedFiles
     calib_info: dict | None
     seconds: dict[str, float]  # per converter: its conversion alone (after the shared ONNX and calibration)
+    calib: np.ndarray | None = None  # the calibration inputs (NCHW), for the int8 fallback
 
     @property
     def artifacts(self) -> list[Artifact]:
@@ -151,7 +163,7 @@ def _convert(name: str, model: torch.nn.Module | None, card: ModelCard, source: 
     if with_onnx:
         step(f"convert to TFLite ({', '.join(p.value for p in precisions)})")
         tflite = export_tflite(onnx, stage, precisions, calib_nchw=calib, float_io=opts.float_io,
-                               per_tensor=opts.per_tensor)
+                               per_tensor=opts.per_tensor, keep_saved_model=opts.fallback == "auto")
         seconds["convert_onnx2tf"] = time.perf_counter() - t0
     second, t0 = ConvertedFiles(), time.perf_counter()
     if "litert-torch" in opts.converters:
@@ -162,7 +174,63 @@ def _convert(name: str, model: torch.nn.Module | None, card: ModelCard, source: 
     if Precision.INT8 in info and not info[Precision.INT8]["fully_integer"]:
         raise EdgeflowError(f"the int8 TFLite file is not fully integer: {info[Precision.INT8]['tensor_dtypes']}")
     onnx_q = _qdq_onnx(onnx, calib, stage, opts, step) if opts.onnx_int8 and with_onnx else None
-    return _Converted(onnx, onnx_q, tflite, info, second, calib_info, seconds)
+    return _Converted(onnx, onnx_q, tflite, info, second, calib_info, seconds, calib)
+
+
+FALLBACKS = ("none", "auto")
+
+
+def _check_fallback(opts: ExportOptions) -> None:
+    if opts.fallback not in FALLBACKS:
+        raise EdgeflowError(f"unknown --fallback {opts.fallback!r}; use one of {', '.join(FALLBACKS)}")
+    if opts.fallback == "auto" and (Precision.INT8 not in opts.precisions or "onnx2tf" not in opts.converters):
+        raise EdgeflowError("--fallback auto mends a full-int8 onnx2tf model: add --int8 (and keep the onnx2tf "
+                            "converter)")
+
+
+def _fallback(made: _Converted, stage: Path, ref: RunOutput, outputs: list[RunOutput], x: np.ndarray,
+              labels: np.ndarray, report: ParityReport, opts: ExportOptions, step: Step) -> tuple[dict, ParityReport]:
+    """When the int8 TFLite row fails its gate, find a mixed model that meets it (``workflows.fallback``) and
+    add its row; the report passes when it does (``ParityReport.met_by``)."""
+    from edgeflow.export.mixed import MixedQuantizer
+    from edgeflow.workflows.fallback import FallbackResult, find_mixed, mixed_gates
+
+    int8_row = next(r for r in report.rows if r.runtime == TFLiteRunner.name and r.precision == Precision.INT8.value)
+    if not int8_row.failures:
+        step("fallback: full int8 meets its gate, no layer kept in float")
+        return {"mode": "auto", "gate_met": True, "needed": False, "kept_float": []}, report
+    step("fallback: full int8 misses its gate; ranking layers with the TF quantization debugger")
+    try:
+        quantizer = MixedQuantizer(stage / WORK_DIR, np.ascontiguousarray(made.calib.transpose(0, 2, 3, 1)),
+                                   per_tensor=opts.per_tensor)
+        found = find_mixed(quantizer, stage / FILE_NAMES[Precision.MIXED], made.onnx.sha256, ref, x, labels,
+                           report.gates, int8_row, step=step)
+    except (OSError, EdgeflowError):
+        raise
+    except Exception as e:  # the debugger is experimental TF API: its failure is the fallback's, not the export's
+        why = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+        step(f"fallback: the TF quantization debugger failed: {why}")
+        return {**FallbackResult(False, None, None, message=f"the TF quantization debugger failed: {why}")
+                .manifest(int8_row), "needed": True}, report
+    step(f"fallback: {found.message}")
+    if found.artifact is None:
+        return {**found.manifest(int8_row), "needed": True}, report
+    made.tflite[Precision.MIXED] = found.artifact
+    made.info[Precision.MIXED] = inspect_tflite(found.artifact.path)
+    gates = {**report.gates, **mixed_gates(report.gates)}
+    report = compare(ref, [*outputs, found.output], labels, gates=gates, data_sha256=report.data_sha256)
+    if found.met:
+        report = ParityReport(report.samples, report.data_sha256, report.reference, report.rows, report.gates,
+                              met_by={int8_row.label: f"{TFLiteRunner.name} {Precision.MIXED.value}"})
+    return {**found.manifest(int8_row), "needed": True}, report
+
+
+def _add_fallback(manifest: dict, fallback: dict) -> None:
+    """The fallback's record at the top level, and on the mixed file's entry which layers it keeps float."""
+    manifest["fallback"] = fallback
+    for entry in manifest["artifacts"]:
+        if entry["file"] == FILE_NAMES[Precision.MIXED]:
+            entry.update(kept_float=fallback["kept_float"], gate_met=fallback["gate_met"])
 
 
 def _float_onnx(name: str, model: torch.nn.Module | None, card: ModelCard, source: dict, stage: Path,
