@@ -74,10 +74,11 @@ def parity(
     label = contract.name if contract else name
     try:
         chosen = tuple(Precision(p.strip()) for p in precisions.split(",") if p.strip())
-        if Precision.MIXED in chosen:  # made only by the fallback, from a full-int8 model that misses its gate
-            raise ValueError
     except ValueError as e:
         raise EdgeflowError(f"unknown precision in {precisions!r}; use some of {ALL_PRECISIONS}") from e
+    if Precision.MIXED in chosen:  # made only by the fallback, from a full-int8 model that misses its gate
+        raise EdgeflowError("the mixed model is made by `edgeflow export NAME --int8 --fallback auto`; "
+                            f"--precisions takes some of {ALL_PRECISIONS}")
     if layers and not onnx_int8:
         raise EdgeflowError("--layers compares the float and int8 ONNX models: drop --no-onnx-int8")
     opts = ExportOptions(precisions=chosen, onnx_int8=onnx_int8, per_tensor=per_tensor, checkpoint=checkpoint,
