@@ -88,4 +88,5 @@ def _print_fallback(fallback: dict | None) -> None:
     for k in fallback.get("kept_float", []):
         effect = (f": agreement {100 * k['agreement_without']:.2f} → {100 * k['agreement_with']:.2f} %"
                   if "agreement_with" in k else "")
-        console.print(f"  kept float: {k['op']} {k['tensor']} (error {k['rmse_per_scale']:.2f} int8 steps){effect}")
+        where = f"ONNX {k['onnx_tensor']}, TFLite {k['tensor']}" if k.get("onnx_tensor") else f"TFLite {k['tensor']}"
+        console.print(f"  kept float: {k['op']} {where} (error {k['rmse_per_scale']:.2f} int8 steps){effect}")

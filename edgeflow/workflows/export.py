@@ -178,6 +178,7 @@ def _convert(name: str, model: torch.nn.Module | None, card: ModelCard, source: 
 
 
 FALLBACKS = ("none", "auto")
+LOCALIZE_SAMPLES = 200  # images for naming the kept layers in ONNX terms (as `parity --layers`)
 
 
 def _check_fallback(opts: ExportOptions) -> None:
@@ -193,7 +194,7 @@ def _fallback(made: _Converted, stage: Path, ref: RunOutput, outputs: list[RunOu
     """When the int8 TFLite row fails its gate, find a mixed model that meets it (``workflows.fallback``) and
     add its row; the report passes when it does (``ParityReport.met_by``)."""
     from edgeflow.export.mixed import MixedQuantizer
-    from edgeflow.workflows.fallback import FallbackResult, find_mixed, mixed_gates
+    from edgeflow.workflows.fallback import FallbackResult, find_mixed, mixed_gates, onnx_names
 
     int8_row = next(r for r in report.rows if r.runtime == TFLiteRunner.name and r.precision == Precision.INT8.value)
     if not int8_row.failures:
@@ -213,6 +214,8 @@ def _fallback(made: _Converted, stage: Path, ref: RunOutput, outputs: list[RunOu
         return {**FallbackResult(False, None, None, message=f"the TF quantization debugger failed: {why}")
                 .manifest(int8_row), "needed": True}, report
     step(f"fallback: {found.message}")
+    names = onnx_names(made.onnx.path, made.tflite[Precision.INT8].path, x[:LOCALIZE_SAMPLES])
+    found.kept = [{**k, **names.get(k["tensor"], {"onnx_tensor": None})} for k in found.kept]
     if found.artifact is None:
         return {**found.manifest(int8_row), "needed": True}, report
     made.tflite[Precision.MIXED] = found.artifact

@@ -123,5 +123,20 @@ def _effect(layer: LayerScore, with_it: ParityRow, without_it: ParityRow) -> dic
             "accuracy_with": with_it.accuracy, "accuracy_without": without_it.accuracy}
 
 
+def onnx_names(float_onnx: Path, int8_tflite: Path, x: np.ndarray) -> dict[str, dict]:
+    """The per-layer localisation's view of each TFLite conv, by its TFLite tensor name: the ONNX activation
+    it matches (``check.localize.tflite_layer_errors``; a PyTorch export's ONNX names carry the module path)
+    and its SQNRs. Only convs are matched; an unmatched graph gives {} (names are a help, not a need)."""
+    from edgeflow.check.localize import tflite_layer_errors
+    from edgeflow.errors import EdgeflowError
+
+    try:
+        rows = tflite_layer_errors(float_onnx, int8_tflite, x)
+    except EdgeflowError:
+        return {}
+    return {r.tflite_tensor: {"onnx_tensor": r.tensor, "local_sqnr_db": r.local_sqnr_db,
+                              "cumulative_sqnr_db": r.cumulative_sqnr_db} for r in rows if r.tflite_tensor}
+
+
 def _artifact(path: Path, parent_sha256: str | None) -> Artifact:
     return Artifact.of(path, "tflite", Precision.MIXED, parent_sha256)

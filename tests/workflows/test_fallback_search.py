@@ -1,6 +1,6 @@
 """The fallback's greedy search (``workflows.fallback``) with a stand-in quantizer: which layers it keeps in
 float, in what order it tries them, that it drops layers not needed, and how it gives up. The real converter
-path is covered end to end in ``runtime_tests/test_fallback.py``."""
+path is covered end to end in ``runtime_tests/test_export_fallback.py``."""
 
 import json
 
