@@ -140,6 +140,8 @@ def to_markdown(report: ParityReport, title: str) -> str:
     for r in report.rows:
         sqnr = "∞" if r.sqnr_db is None else f"{r.sqnr_db:.1f}"
         gate = "ok" if not r.failures else "FAIL: " + "; ".join(r.failures)
+        if r.failures and r.label in report.met_by:
+            gate += f" (met by the fallback, {report.met_by[r.label]})"
         lines.append(f"| {r.runtime} | {r.precision} | {r.max_abs_diff:.2e} | {r.cosine:.6f} | {sqnr} | "
                      f"{100 * r.agreement:.2f} | {100 * r.accuracy:.2f} | {gate} |")
     return "\n".join(lines) + "\n"
