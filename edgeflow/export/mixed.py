@@ -73,6 +73,7 @@ class MixedQuantizer:
         """The int8 model with the layers named in ``keep_float`` (TFLite tensor names) left in float."""
         import tensorflow as tf
 
-        self._debugger.options = tf.lite.experimental.QuantizationDebugOptions(denylisted_nodes=list(keep_float))
+        options = tf.lite.experimental.QuantizationDebugOptions(denylisted_nodes=list(keep_float))
         with native_output_captured():
+            self._debugger.options = options  # re-quantizes the calibrated model (no new calibration)
             return self._debugger.get_nondebug_quantized_model()

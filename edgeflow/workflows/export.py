@@ -96,13 +96,8 @@ def run_export(name: str, opts: ExportOptions, step: Step = lambda _: None) -> E
 
         step(f"parity on {len(test)} {test.name} test images")
         x = preprocess(test.images, card.mean, card.std)
-        fallback = None
         try:  # parity uses every core; opts.threads is for the latency runs
-            ref = run(_reference(model, name), x)
-            outputs = [run(c, x) for c in made.runners()]
-            report = compare(ref, outputs, test.labels, gates=gates, data_sha256=test.sha256())
-            if opts.fallback == "auto":
-                fallback, report = _fallback(made, stage, ref, outputs, x, test.labels, report, opts, step)
+            report, fallback = _parity(_reference(model, name), made, stage, x, test, gates, opts, step)
         finally:
             shutil.rmtree(stage / WORK_DIR, ignore_errors=True)  # onnx2tf's SavedModel, kept for the fallback
         manifest = build_manifest(card=card, source=source, calibration=made.calib_info, artifacts=made.artifacts,
@@ -124,6 +119,19 @@ def run_export(name: str, opts: ExportOptions, step: Step = lambda _: None) -> E
         summary = to_markdown(report, f"edgeflow parity: {card.name}")
         atomic_write(stage / "parity.md", lambda tmp: tmp.write_text(summary))
     return ExportResult(out, manifest, report, tuple(records), seconds)
+
+
+def _parity(reference: Runner, made: "_Converted", stage: Path, x: np.ndarray, test, gates: dict[str, float],
+            opts: ExportOptions, step: Step) -> tuple[ParityReport, dict | None]:
+    """Every runtime against the reference on ``x`` (``test``'s images, preprocessed); then, with
+    ``--fallback auto``, the mixed model where full int8 missed its gate."""
+    ref = run(reference, x)
+    outputs = [run(c, x) for c in made.runners()]
+    report = compare(ref, outputs, test.labels, gates=gates, data_sha256=test.sha256())
+    if opts.fallback != "auto":
+        return report, None
+    fallback, report = _fallback(made, stage, ref, outputs, x, test.labels, report, opts, step)
+    return report, fallback
 
 
 @dataclass
