@@ -53,7 +53,8 @@ def export(
     on ONNX Runtime fp32). Your own net needs its input contract: --input-shape C,H,W (read from an .onnx)
     with --mean/--std and --classes (default: the --data folder's class names), or --card FILE.
 
-    Writes export/NAME/: model.onnx, model_fp32.tflite[, model_int8.tflite], manifest.json, parity.json.
+    Writes export/NAME/: model.onnx, model_fp32.tflite[, model_int8.tflite[, model_mixed.tflite]],
+    manifest.json, parity.json.
     With --int8 --fallback auto, a full-int8 model that misses its int8 gate (--max-int8-drop,
     --min-int8-agreement) is mended: layers are kept in float, worst first (TF quantization debugger), until
     the gate holds; model_int8.tflite stays fully integer, the result is model_mixed.tflite (float I/O).
