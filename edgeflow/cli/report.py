@@ -85,8 +85,9 @@ def _print_fallback(fallback: dict | None) -> None:
         return
     colour = "green" if fallback["gate_met"] else "red"
     console.print(f"[{colour}]fallback: {fallback['message']}[/{colour}]")
+    label = "kept float" if fallback["gate_met"] else "tried in float"
     for k in fallback.get("kept_float", []):
         effect = (f": agreement {100 * k['agreement_without']:.2f} → {100 * k['agreement_with']:.2f} %"
                   if "agreement_with" in k else "")
         where = f"ONNX {k['onnx_tensor']}, TFLite {k['tensor']}" if k.get("onnx_tensor") else f"TFLite {k['tensor']}"
-        console.print(f"  kept float: {k['op']} {where} (error {k['rmse_per_scale']:.2f} int8 steps){effect}")
+        console.print(f"  {label}: {k['op']} {where} (error {k['rmse_per_scale']:.2f} int8 steps){effect}")
