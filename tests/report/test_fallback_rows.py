@@ -38,3 +38,14 @@ def test_terminal_table_names_the_fallback():
         console.print(parity_table(_report(), (), {}))
     text = " ".join(cap.get().split())
     assert "met by the" in text and "mixed" in text
+
+
+def test_the_page_lists_the_layers_kept_in_float():
+    from edgeflow.report.page import _fallback
+
+    kept = {"tensor": "model/depthwise;Const_7", "op": "DEPTHWISE_CONV_2D", "rmse_per_scale": 2.574,
+            "agreement_with": 0.9942, "agreement_without": 0.9887, "onnx_tensor": "/features/features.0/conv1/x"}
+    html = "".join(_fallback({"needed": True, "gate_met": True, "message": "1 layer(s) kept", "kept_float": [kept]}))
+    assert "layers kept in float" in html and "/features/features.0/conv1/x" in html
+    assert "98.87" in html and "99.42" in html and "2.57" in html
+    assert _fallback({"needed": False, "gate_met": True, "kept_float": []}) == []  # full int8 held: nothing to say
