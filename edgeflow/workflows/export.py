@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from edgeflow.check.latency import BenchRecord, BenchSpec, benchmark
-from edgeflow.check.parity import ParityReport, RunOutput, compare, run, to_markdown
+from edgeflow.check.parity import ParityReport, compare, run, to_markdown
 from edgeflow.data import load_dataset, preprocess
 from edgeflow.errors import EdgeflowError
 from edgeflow.export.artifact import Artifact, Precision
@@ -25,9 +25,10 @@ from edgeflow.export.inspect import inspect_onnx, inspect_tflite
 from edgeflow.export.manifest import build_manifest
 from edgeflow.export.onnx import ONNX_FILE, export_onnx, import_onnx
 from edgeflow.export.quantize import QDQ_FILE, quantize_onnx_static
-from edgeflow.export.tflite import FILE_NAMES, WORK_DIR, export_tflite
+from edgeflow.export.tflite import WORK_DIR, export_tflite
 from edgeflow.files import atomic_write, check_output_folder, staged_folder, write_json
 from edgeflow.paths import export_dir
+from edgeflow.workflows.fallback import add_to_manifest, check_fallback, mend_int8
 from edgeflow.workflows.litert_path import ConvertedFiles, convert_second
 from edgeflow.runtimes.base import Runner
 from edgeflow.runtimes.onnxruntime_runner import OnnxRuntimeRunner
@@ -78,7 +79,7 @@ Step = Callable[[str], None]
 
 def run_export(name: str, opts: ExportOptions, step: Step = lambda _: None) -> ExportResult:
     """Export ``name`` and check it. A broken gate does not raise: ``bool(result.parity)`` is False."""
-    _check_fallback(opts)
+    check_fallback(opts.fallback, opts.precisions, opts.converters)
     card = opts.card or get_card(name)
     gates = {**card.tolerances, **opts.gates}
     out = check_output_folder(opts.out_dir or export_dir() / card.name, force=opts.force)  # before any work
@@ -104,7 +105,7 @@ def run_export(name: str, opts: ExportOptions, step: Step = lambda _: None) -> E
                                   tflite_info=made.info, parity_data=_data_spec(opts),
                                   converted=made.second.manifest_fields, converter_failures=made.second.failures)
         if fallback is not None:
-            _add_fallback(manifest, fallback)
+            add_to_manifest(manifest, fallback)
         write_json(stage / "manifest.json", manifest)
         seconds["parity"] = time.perf_counter() - t0 - seconds["convert"]
 
@@ -130,8 +131,8 @@ def _parity(reference: Runner, made: "_Converted", stage: Path, x: np.ndarray, t
     report = compare(ref, outputs, test.labels, gates=gates, data_sha256=test.sha256())
     if opts.fallback != "auto":
         return report, None
-    fallback, report = _fallback(made, stage, ref, outputs, x, test.labels, report, opts, step)
-    return report, fallback
+    return mend_int8(made, stage / WORK_DIR, stage, ref, outputs, x, test.labels, report, per_tensor=opts.per_tensor,
+                     step=step)
 
 
 @dataclass
@@ -183,65 +184,6 @@ def _convert(name: str, model: torch.nn.Module | None, card: ModelCard, source: 
         raise EdgeflowError(f"the int8 TFLite file is not fully integer: {info[Precision.INT8]['tensor_dtypes']}")
     onnx_q = _qdq_onnx(onnx, calib, stage, opts, step) if opts.onnx_int8 and with_onnx else None
     return _Converted(onnx, onnx_q, tflite, info, second, calib_info, seconds, calib)
-
-
-FALLBACKS = ("none", "auto")
-LOCALIZE_SAMPLES = 200  # images for naming the kept layers in ONNX terms (as `parity --layers`)
-
-
-def _check_fallback(opts: ExportOptions) -> None:
-    if opts.fallback not in FALLBACKS:
-        raise EdgeflowError(f"unknown --fallback {opts.fallback!r}; use one of {', '.join(FALLBACKS)}")
-    if opts.fallback == "auto" and (Precision.INT8 not in opts.precisions or "onnx2tf" not in opts.converters):
-        raise EdgeflowError("--fallback auto mends a full-int8 onnx2tf model: add --int8 (and keep the onnx2tf "
-                            "converter)")
-
-
-def _fallback(made: _Converted, stage: Path, ref: RunOutput, outputs: list[RunOutput], x: np.ndarray,
-              labels: np.ndarray, report: ParityReport, opts: ExportOptions, step: Step) -> tuple[dict, ParityReport]:
-    """When the int8 TFLite row fails its gate, find a mixed model that meets it (``workflows.fallback``) and
-    add its row; the report passes when it does (``ParityReport.met_by``)."""
-    from edgeflow.export.mixed import MixedQuantizer
-    from edgeflow.workflows.fallback import FallbackResult, find_mixed, mixed_gates, onnx_names
-
-    int8_row = next(r for r in report.rows if r.runtime == TFLiteRunner.name and r.precision == Precision.INT8.value)
-    if not int8_row.failures:
-        step("fallback: full int8 meets its gate, no layer kept in float")
-        return {"mode": "auto", "gate_met": True, "needed": False, "kept_float": []}, report
-    step("fallback: full int8 misses its gate; ranking layers with the TF quantization debugger")
-    try:
-        quantizer = MixedQuantizer(stage / WORK_DIR, np.ascontiguousarray(made.calib.transpose(0, 2, 3, 1)),
-                                   per_tensor=opts.per_tensor)
-        found = find_mixed(quantizer, stage / FILE_NAMES[Precision.MIXED], made.onnx.sha256, ref, x, labels,
-                           report.gates, int8_row, step=step)
-    except (OSError, EdgeflowError):
-        raise
-    except Exception as e:  # the debugger is experimental TF API: its failure is the fallback's, not the export's
-        why = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
-        step(f"fallback: the TF quantization debugger failed: {why}")
-        return {**FallbackResult(False, None, None, message=f"the TF quantization debugger failed: {why}")
-                .manifest(int8_row), "needed": True}, report
-    step(f"fallback: {found.message}")
-    names = onnx_names(made.onnx.path, made.tflite[Precision.INT8].path, x[:LOCALIZE_SAMPLES])
-    found.kept = [{**k, **names.get(k["tensor"], {"onnx_tensor": None})} for k in found.kept]
-    if found.artifact is None:
-        return {**found.manifest(int8_row), "needed": True}, report
-    made.tflite[Precision.MIXED] = found.artifact
-    made.info[Precision.MIXED] = inspect_tflite(found.artifact.path)
-    gates = {**report.gates, **mixed_gates(report.gates)}
-    report = compare(ref, [*outputs, found.output], labels, gates=gates, data_sha256=report.data_sha256)
-    if found.met:
-        report = ParityReport(report.samples, report.data_sha256, report.reference, report.rows, report.gates,
-                              met_by={int8_row.label: f"{TFLiteRunner.name} {Precision.MIXED.value}"})
-    return {**found.manifest(int8_row), "needed": True}, report
-
-
-def _add_fallback(manifest: dict, fallback: dict) -> None:
-    """The fallback's record at the top level, and on the mixed file's entry which layers it keeps float."""
-    manifest["fallback"] = fallback
-    for entry in manifest["artifacts"]:
-        if entry["file"] == FILE_NAMES[Precision.MIXED]:
-            entry.update(kept_float=fallback["kept_float"], gate_met=fallback["gate_met"])
 
 
 def _float_onnx(name: str, model: torch.nn.Module | None, card: ModelCard, source: dict, stage: Path,

@@ -8,18 +8,79 @@ gate holds, layers that turn out not to be needed are dropped again, one re-chec
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
-from edgeflow.check.parity import ParityRow, RunOutput, compare, run
+from edgeflow.check.parity import ParityReport, ParityRow, RunOutput, compare, run
+from edgeflow.errors import EdgeflowError
 from edgeflow.export.artifact import Artifact, Precision
+from edgeflow.export.inspect import inspect_tflite
 from edgeflow.export.mixed import LayerScore, MixedQuantizer
+from edgeflow.export.tflite import FILE_NAMES
 from edgeflow.runtimes.tflite_runner import TFLiteRunner
 
 MAX_TRIES = 8  # layers tried in float before giving up; each try is one conversion and one parity run
+
+
+FALLBACKS = ("none", "auto")
+LOCALIZE_SAMPLES = 200  # images for naming the kept layers in ONNX terms (as `parity --layers`)
+
+
+def check_fallback(fallback: str, precisions, converters) -> None:
+    """Bad input before any work: an unknown mode, or ``auto`` without an onnx2tf int8 model to mend."""
+    if fallback not in FALLBACKS:
+        raise EdgeflowError(f"unknown --fallback {fallback!r}; use one of {', '.join(FALLBACKS)}")
+    if fallback == "auto" and (Precision.INT8 not in precisions or "onnx2tf" not in converters):
+        raise EdgeflowError("--fallback auto mends a full-int8 onnx2tf model: add --int8 (and keep the onnx2tf "
+                            "converter)")
+
+
+def mend_int8(made, saved_model: Path, out_dir: Path, ref: RunOutput, outputs: list[RunOutput], x: np.ndarray,
+              labels: np.ndarray, report: ParityReport, *, per_tensor: bool,
+              step: Callable[[str], None]) -> tuple[ParityReport, dict]:
+    """Where the onnx2tf int8 row of ``report`` fails its gate, find a mixed model that meets it from
+    onnx2tf's ``saved_model`` (written into ``out_dir``) and add its row to the report, which passes when it
+    does (``met_by``). ``made``: the export's files (``workflows.export._Converted``; its ``tflite`` and
+    ``info`` gain the mixed file). Returns the report and the manifest's ``fallback`` record."""
+    int8_row = next(r for r in report.rows if r.runtime == TFLiteRunner.name and r.precision == Precision.INT8.value)
+    if not int8_row.failures:
+        step("fallback: full int8 meets its gate, no layer kept in float")
+        return report, {"mode": "auto", "gate_met": True, "needed": False, "kept_float": []}
+    step("fallback: full int8 misses its gate; ranking layers with the TF quantization debugger")
+    try:
+        quantizer = MixedQuantizer(saved_model, np.ascontiguousarray(made.calib.transpose(0, 2, 3, 1)),
+                                   per_tensor=per_tensor)
+        found = find_mixed(quantizer, out_dir / FILE_NAMES[Precision.MIXED], made.onnx.sha256, ref,
+                           x, labels, report.gates, int8_row, step=step)
+    except (OSError, EdgeflowError):
+        raise
+    except Exception as e:  # the debugger is experimental TF API: its failure is the fallback's, not the export's
+        why = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+        found = FallbackResult(False, None, None, message=f"the TF quantization debugger failed: {why}")
+    step(f"fallback: {found.message}")
+    if found.kept:
+        names = onnx_names(made.onnx.path, made.tflite[Precision.INT8].path, x[:LOCALIZE_SAMPLES])
+        found.kept = [{**k, **names.get(k["tensor"], {"onnx_tensor": None})} for k in found.kept]
+    if found.artifact is None:
+        return report, found.manifest(int8_row)
+    made.tflite[Precision.MIXED] = found.artifact
+    made.info[Precision.MIXED] = inspect_tflite(found.artifact.path)
+    report = compare(ref, [*outputs, found.output], labels, gates={**report.gates, **mixed_gates(report.gates)},
+                     data_sha256=report.data_sha256)
+    if found.met:
+        report = replace(report, met_by={int8_row.label: f"{TFLiteRunner.name} {Precision.MIXED.value}"})
+    return report, found.manifest(int8_row)
+
+
+def add_to_manifest(manifest: dict, fallback: dict) -> None:
+    """The fallback's record at the top level, and on the mixed file's entry which layers it keeps float."""
+    manifest["fallback"] = fallback
+    for entry in manifest["artifacts"]:
+        if entry["file"] == FILE_NAMES[Precision.MIXED]:
+            entry.update(kept_float=fallback["kept_float"], gate_met=fallback["gate_met"])
 
 
 def mixed_gates(gates: dict[str, float]) -> dict[str, float]:
@@ -37,8 +98,8 @@ class FallbackResult:
     message: str = ""
 
     def manifest(self, int8_row: ParityRow) -> dict:
-        return {"mode": "auto", "gate_met": self.met, "message": self.message, "layers_tried": self.tried,
-                "int8_agreement": int8_row.agreement, "int8_accuracy": int8_row.accuracy,
+        return {"mode": "auto", "needed": True, "gate_met": self.met, "message": self.message,
+                "layers_tried": self.tried, "int8_agreement": int8_row.agreement, "int8_accuracy": int8_row.accuracy,
                 "int8_failures": list(int8_row.failures), "kept_float": self.kept}
 
 
@@ -61,7 +122,7 @@ def find_mixed(quantizer: MixedQuantizer, path: Path, parent_sha256: str | None,
                x: np.ndarray, labels: np.ndarray, gates: dict[str, float], int8_row: ParityRow, *,
                max_tries: int = MAX_TRIES, step: Callable[[str], None] = lambda _: None) -> FallbackResult:
     """Greedy: add layers to the float set worst first until the gate holds (at most ``max_tries``), then
-    drop each earlier layer the gate also holds without. Writes ``path``: the model that met the gate, else
+    drop each layer the gate also holds without. Writes ``path``: the model that met the gate, else
     the last one tried."""
     scratch = path.with_name(f".{path.name}.try")
     try:
@@ -92,7 +153,9 @@ def _search(trial: _Trial, path: Path, parent_sha256: str | None, int8_row: Pari
                               f"no mixed model met the int8 gate with up to {tried} layer(s) in float "
                               f"({'; '.join(row.failures)})")
     withouts: dict[str, ParityRow] = {}
-    for layer in list(keep[:-1]):  # a layer added early may not have been needed after all
+    for layer in list(keep):  # a layer added early may not have been needed after all (nor, then, the last)
+        if len(keep) == 1:
+            break  # none kept is full int8, which failed
         fewer = [k for k in keep if k is not layer]
         r, o, m = trial(fewer)
         if r.failures:
@@ -128,7 +191,6 @@ def onnx_names(float_onnx: Path, int8_tflite: Path, x: np.ndarray) -> dict[str, 
     it matches (``check.localize.tflite_layer_errors``; a PyTorch export's ONNX names carry the module path)
     and its SQNRs. Only convs are matched; an unmatched graph gives {} (names are a help, not a need)."""
     from edgeflow.check.localize import tflite_layer_errors
-    from edgeflow.errors import EdgeflowError
 
     try:
         rows = tflite_layer_errors(float_onnx, int8_tflite, x)

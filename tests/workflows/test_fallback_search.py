@@ -81,6 +81,16 @@ def test_keeps_every_layer_the_gate_needs(search):
     assert all(k["agreement_with"] == 1.0 for k in found.kept)
 
 
+def test_the_clean_up_pass_may_drop_the_last_layer_added_too(search, tmp_path):
+    """Not monotone (seen on a per-channel net): the first layer hurts, so only with all three does the gate
+    hold; without the first, the second alone is enough and the third goes too."""
+    found, q, _ = search(lambda keep: 3 + ("matmul" in keep) - 2 * ("dw" in keep) - ("conv" in keep),
+                         {"int8_min_agreement": 0.99})
+    assert q.built == [["matmul"], ["matmul", "dw"], ["matmul", "dw", "conv"], ["dw", "conv"], ["conv"], ["dw"]]
+    assert found.met and found.tried == 3 and [k["tensor"] for k in found.kept] == ["dw"]
+    assert json.loads((tmp_path / "model_mixed.tflite").read_bytes()) == ["dw"]
+
+
 def test_gives_up_after_max_tries_with_a_message(search, tmp_path):
     found, q, _ = search(lambda keep: 3 - ("conv" in keep), {"int8_min_agreement": 0.99}, max_tries=2)
     assert not found.met and found.tried == 2 and len(q.built) == 2
