@@ -27,6 +27,7 @@ class LayerError:
     op_type: str  # op of the float-model node that produces the tensor
     local_sqnr_db: float
     cumulative_sqnr_db: float | None
+    tflite_tensor: str | None = None  # the TFLite op's output tensor (tflite_layer_errors): the converter's name
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -118,9 +119,9 @@ def _conv_references(float_onnx: Path) -> list[tuple[str, str]]:
     return refs
 
 
-def _tflite_conv_outputs(int8_tflite: Path, x_nchw: np.ndarray) -> list[tuple[np.ndarray, float, int]]:
+def _tflite_conv_outputs(int8_tflite: Path, x_nchw: np.ndarray) -> list[tuple[np.ndarray, float, int, str]]:
     """Dequantized NCHW outputs of every conv op of the TFLite model (execution order, all inputs), each
-    with its int8 scale and zero point."""
+    with its int8 scale and zero point and its tensor name."""
     import warnings
 
     from ai_edge_litert.interpreter import Interpreter
@@ -142,7 +143,7 @@ def _tflite_conv_outputs(int8_tflite: Path, x_nchw: np.ndarray) -> list[tuple[np
         for k, idx in enumerate(outs):
             scale, zp = details[idx]["quantization"]
             per_op[k].append(dequantize(interp.get_tensor(idx), scale, zp).transpose(0, 3, 1, 2))
-    return [(np.concatenate(v), *details[idx]["quantization"]) for v, idx in zip(per_op, outs)]
+    return [(np.concatenate(v), *details[idx]["quantization"], details[idx]["name"]) for v, idx in zip(per_op, outs)]
 
 
 def tflite_layer_errors(float_onnx: Path, int8_tflite: Path, x_nchw: np.ndarray) -> list[LayerError]:
@@ -172,7 +173,7 @@ def tflite_layer_errors(float_onnx: Path, int8_tflite: Path, x_nchw: np.ndarray)
     float_of = {ref: np.concatenate(acts[ref]).reshape(n, -1) for ref, _ in refs}  # the tool saves them flat
     pending = list(refs)
     rows = []
-    for y, scale, zp in conv_outs:
+    for y, scale, zp, tensor in conv_outs:
         y = y.reshape(n, -1)
         window = [r for r in pending if float_of[r[0]].shape == y.shape]
         if not window:
@@ -180,5 +181,6 @@ def tflite_layer_errors(float_onnx: Path, int8_tflite: Path, x_nchw: np.ndarray)
         best = max(window, key=lambda r: _sqnr_db(float_of[r[0]], y))
         pending.remove(best)
         ref = float_of[best[0]]
-        rows.append(LayerError(best[0], "Conv (TFLite)", _sqnr_db(ref, _fake_quant(ref, scale, zp)), _sqnr_db(ref, y)))
+        rows.append(LayerError(best[0], "Conv (TFLite)", _sqnr_db(ref, _fake_quant(ref, scale, zp)), _sqnr_db(ref, y),
+                               tensor))
     return sorted(rows, key=lambda r: r.local_sqnr_db)

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from edgeflow.cli.options import (CalibSamples, Checkpoint, Data, DataDir, JsonOut, MaxAbsDiff, MaxInt8Drop,
-                                  MinAgreement, ParitySamples, PerTensor, RandomInit)
+                                  MinAgreement, MinInt8Agreement, ParitySamples, PerTensor, RandomInit)
 from edgeflow.cli.options import CalibDir, CardFile, Classes, Converter, InputShape, Mean, ModelSpec, Std
 
 
@@ -17,6 +17,8 @@ def export(
     int8: Annotated[bool, typer.Option("--int8", help="Also write a full-integer int8 TFLite model.")] = False,
     float_io: Annotated[bool, typer.Option("--float-io", help="int8 model keeps float32 input/output.")] = False,
     per_tensor: PerTensor = False,
+    fallback: Annotated[str, typer.Option(help="auto: when full int8 misses its gate, also write model_mixed.tflite "
+                                          "with the fewest layers kept in float that meet it (none: off).")] = "none",
     checkpoint: Checkpoint = None,
     random_init: RandomInit = False,
     out: Annotated[Optional[Path], typer.Option(help="Output folder [default: export/NAME].")] = None,
@@ -33,6 +35,7 @@ def export(
     max_abs_diff: MaxAbsDiff = None,
     min_agreement: MinAgreement = None,
     max_int8_drop: MaxInt8Drop = None,
+    min_int8_agreement: MinInt8Agreement = None,
     json_out: JsonOut = False,
     card: CardFile = None,
     input_shape: InputShape = None,
@@ -50,8 +53,14 @@ def export(
     on ONNX Runtime fp32). Your own net needs its input contract: --input-shape C,H,W (read from an .onnx)
     with --mean/--std and --classes (default: the --data folder's class names), or --card FILE.
 
-    Writes export/NAME/: model.onnx, model_fp32.tflite[, model_int8.tflite], manifest.json, parity.json.
-    Exit 0 when every gate holds, 1 when a parity gate fails, 2 on bad input.
+    Writes export/NAME/: model.onnx, model_fp32.tflite[, model_int8.tflite[, model_mixed.tflite]],
+    manifest.json, parity.json.
+    With --int8 --fallback auto, a full-int8 model that misses its int8 gate (--max-int8-drop,
+    --min-int8-agreement) is mended: layers are kept in float, worst first (TF quantization debugger), until
+    the gate holds; model_int8.tflite stays fully integer, the result is model_mixed.tflite (float I/O).
+
+    Exit 0 when every gate holds (an int8 miss that the fallback meets included), 1 when a parity gate fails,
+    2 on bad input.
     """
     from edgeflow.cli.report import gate_overrides, run_and_report
     from edgeflow.export.artifact import Precision
@@ -67,6 +76,6 @@ def export(
                          parity_samples=parity_samples, calib_samples=calib_samples, calib_dir=calib,
                          converters=parse_converters(converter), threads=threads,
                          bench_iters=bench_iters, bench=not no_bench,
-                         gates=gate_overrides(max_abs_diff, min_agreement, max_int8_drop), exit=exit_,
-                         card=contract)
+                         gates=gate_overrides(max_abs_diff, min_agreement, max_int8_drop, min_int8_agreement),
+                         exit=exit_, card=contract, fallback=fallback)
     run_and_report(name, opts, json_out=json_out)

@@ -24,6 +24,7 @@ MaxAbsDiff = Annotated[Optional[float], typer.Option(
     help="Gate: fp32 max |logit diff| vs PyTorch (plus the card's fp32_max_rel_diff × max |logit|).")]
 MinAgreement = Annotated[Optional[float], typer.Option(help="Gate: fp32 top-1 agreement (0-1).")]
 MaxInt8Drop = Annotated[Optional[float], typer.Option(help="Gate: int8 accuracy drop, pp (0-100).")]
+MinInt8Agreement = Annotated[Optional[float], typer.Option(help="Gate: int8 top-1 agreement with the reference (0-1).")]
 AcceptNewHostKey = Annotated[bool, typer.Option("--accept-new-host-key",
                                                 help="Trust an SSH host seen for the first time.")]
 # a user's own net (MODEL given as file.py:function, module:function, torchvision:NAME, model.pt2, model.onnx)

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from edgeflow.cli.options import (CalibSamples, Checkpoint, Data, DataDir, JsonOut, MaxAbsDiff, MaxInt8Drop,
-                                  MinAgreement, ParitySamples, PerTensor, RandomInit)
+                                  MinAgreement, MinInt8Agreement, ParitySamples, PerTensor, RandomInit)
 from edgeflow.cli.options import CalibDir, CardFile, Classes, Converter, InputShape, Mean, ModelSpec, Std
 
 ALL_PRECISIONS = "fp32,fp16,dynamic,int8"
@@ -39,6 +39,7 @@ def parity(
     max_abs_diff: MaxAbsDiff = None,
     min_agreement: MinAgreement = None,
     max_int8_drop: MaxInt8Drop = None,
+    min_int8_agreement: MinInt8Agreement = None,
     json_out: JsonOut = False,
     card: CardFile = None,
     input_shape: InputShape = None,
@@ -75,6 +76,9 @@ def parity(
         chosen = tuple(Precision(p.strip()) for p in precisions.split(",") if p.strip())
     except ValueError as e:
         raise EdgeflowError(f"unknown precision in {precisions!r}; use some of {ALL_PRECISIONS}") from e
+    if Precision.MIXED in chosen:  # made only by the fallback, from a full-int8 model that misses its gate
+        raise EdgeflowError("the mixed model is made by `edgeflow export NAME --int8 --fallback auto`; "
+                            f"--precisions takes some of {ALL_PRECISIONS}")
     if layers and not onnx_int8:
         raise EdgeflowError("--layers compares the float and int8 ONNX models: drop --no-onnx-int8")
     opts = ExportOptions(precisions=chosen, onnx_int8=onnx_int8, per_tensor=per_tensor, checkpoint=checkpoint,
@@ -83,7 +87,8 @@ def parity(
                          force=force or out is None,
                          data=data, data_dir=data_dir, parity_samples=parity_samples, calib_samples=calib_samples,
                          calib_dir=calib, converters=parse_converters(converter),
-                         bench=bench, gates=gate_overrides(max_abs_diff, min_agreement, max_int8_drop), card=contract)
+                         bench=bench, card=contract,
+                         gates=gate_overrides(max_abs_diff, min_agreement, max_int8_drop, min_int8_agreement))
     failure = None
     try:
         result = run_and_report(name, opts, json_out=json_out, publish_run=False)  # published after --layers

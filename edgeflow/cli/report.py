@@ -13,14 +13,17 @@ GATE_RANGES = {  # flag → (card key, lowest, highest): a value outside is bad 
     "--max-abs-diff": ("fp32_max_abs_diff", 0.0, math.inf),
     "--min-agreement": ("fp32_min_agreement", 0.0, 1.0),
     "--max-int8-drop": ("int8_max_accuracy_drop_pp", 0.0, 100.0),
+    "--min-int8-agreement": ("int8_min_agreement", 0.0, 1.0),
 }
 
 
-def gate_overrides(max_abs_diff: float | None, min_agreement: float | None, max_int8_drop: float | None) -> dict:
+def gate_overrides(max_abs_diff: float | None, min_agreement: float | None, max_int8_drop: float | None,
+                   min_int8_agreement: float | None = None) -> dict:
     """The gate flags the user gave, checked: finite and in range, else EdgeflowError naming the flag."""
     from edgeflow.errors import EdgeflowError
 
-    given = {"--max-abs-diff": max_abs_diff, "--min-agreement": min_agreement, "--max-int8-drop": max_int8_drop}
+    given = {"--max-abs-diff": max_abs_diff, "--min-agreement": min_agreement, "--max-int8-drop": max_int8_drop,
+             "--min-int8-agreement": min_int8_agreement}
     gates = {}
     for flag, value in given.items():
         if value is None:
@@ -68,8 +71,23 @@ def run_and_report(name: str, opts, *, json_out: bool, publish_run: bool = True)
                 io = f"input {a['input']['dtype']}, output {a['output']['dtype']}" if "input" in a else ""
                 console.print(f"[yellow]{artifact_runtime(a)} int8 is not fully integer: {floats} float32 "
                               f"tensors; {io}[/yellow]")
+        _print_fallback(result.manifest.get("fallback"))
         console.print(f"wrote {result.out_dir} (convert {result.seconds['convert']:.1f} s, parity "
                       f"{result.seconds['parity']:.1f} s, latency {result.seconds['bench']:.1f} s)")
     if not result.parity:
         raise GateFailure("; ".join(result.parity.failures()), result=result)
     return result
+
+
+def _print_fallback(fallback: dict | None) -> None:
+    """What ``--fallback auto`` did: the layers it kept in float with their measured effect, or why none."""
+    if not fallback or not fallback.get("needed"):
+        return
+    colour = "green" if fallback["gate_met"] else "red"
+    console.print(f"[{colour}]fallback: {fallback['message']}[/{colour}]")
+    label = "kept float" if fallback["gate_met"] else "tried in float"
+    for k in fallback.get("kept_float", []):
+        effect = (f": agreement {100 * k['agreement_without']:.2f} → {100 * k['agreement_with']:.2f} %"
+                  if "agreement_with" in k else "")
+        where = f"ONNX {k['onnx_tensor']}, TFLite {k['tensor']}" if k.get("onnx_tensor") else f"TFLite {k['tensor']}"
+        console.print(f"  {label}: {k['op']} {where} (error {k['rmse_per_scale']:.2f} int8 steps){effect}")

@@ -36,9 +36,16 @@ def parity_table(report: ParityReport, bench: tuple[BenchRecord, ...], sizes: di
             *(f"{v:.3f}" for v in (b.p50_ms, b.p90_ms, b.p99_ms)) if b else ("-", "-", "-"),
             f"{b.peak_rss_mb:.0f}" if b else "-",
             _size_kb(b.model_bytes if b else sizes.get(row.label)),
-            "" if is_ref else ("[red]FAIL: " + "; ".join(row.failures) + "[/red]" if row.failures else "[green]ok[/green]"),
+            "" if is_ref else _gate_cell(row, report.met_by.get(row.label)),
         )
     return t
+
+
+def _gate_cell(row, met_by: str | None) -> str:
+    if not row.failures:
+        return "[green]ok[/green]"
+    cell = "[red]FAIL: " + "; ".join(row.failures) + "[/red]"
+    return cell + (f" [green](met by the fallback, {met_by})[/green]" if met_by else "")
 
 
 def _size_kb(n: int | None) -> str:

@@ -16,6 +16,7 @@ class Precision(str, Enum):
     FP16 = "fp16"
     DYNAMIC = "dynamic"  # int8 weights, float activations
     INT8 = "int8"  # full integer: int8 weights and activations
+    MIXED = "mixed"  # int8 but for a few layers kept in float (export --fallback auto)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,26 @@ from edgeflow.export.artifact import Artifact, Precision
 from edgeflow.runtimes.quiet import native_stderr_captured
 
 FILE_NAMES = {Precision.FP32: "model_fp32.tflite", Precision.FP16: "model_fp16.tflite",
-              Precision.DYNAMIC: "model_dynamic.tflite", Precision.INT8: "model_int8.tflite"}
+              Precision.DYNAMIC: "model_dynamic.tflite", Precision.INT8: "model_int8.tflite",
+              Precision.MIXED: "model_mixed.tflite"}
+WORK_DIR = ".onnx2tf"  # onnx2tf's SavedModel inside the output folder, while the export runs
+
+
+def int8_converter(saved_model: Path, calib_nhwc: np.ndarray, *, per_tensor: bool):
+    """The TF converter set up for integer quantization from ``saved_model`` with our calibration images
+    (shared by the full-int8 file and the mixed-precision fallback, so both calibrate alike)."""
+    import tensorflow as tf
+
+    def representative() -> Iterable[list[np.ndarray]]:
+        for i in range(len(calib_nhwc)):
+            yield [calib_nhwc[i:i + 1]]
+
+    converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model))
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = representative
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter._experimental_disable_per_channel = per_tensor
+    return converter
 
 
 def _quiet_tensorflow() -> None:
@@ -76,36 +95,35 @@ def _quantize(work: Path, precision: Precision, calib_nhwc: np.ndarray | None, *
               per_tensor: bool) -> bytes:
     import tensorflow as tf
 
-    converter = tf.lite.TFLiteConverter.from_saved_model(str(work))
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
     if precision is Precision.INT8:
         assert calib_nhwc is not None
-
-        def representative() -> Iterable[list[np.ndarray]]:
-            for i in range(len(calib_nhwc)):
-                yield [calib_nhwc[i:i + 1]]
-
-        converter.representative_dataset = representative
-        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        converter = int8_converter(work, calib_nhwc, per_tensor=per_tensor)
         if not float_io:
             converter.inference_input_type = tf.int8
             converter.inference_output_type = tf.int8
+        return converter.convert()
+    if precision is not Precision.DYNAMIC:
+        raise EdgeflowError(f"{precision.value} is not a precision the TFLite converter writes directly")
+    converter = tf.lite.TFLiteConverter.from_saved_model(str(work))
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
     converter._experimental_disable_per_channel = per_tensor
     return converter.convert()
 
 
 def export_tflite(onnx: Artifact, out_dir: Path, precisions: list[Precision], *,
                   calib_nchw: np.ndarray | None = None, float_io: bool = False,
-                  per_tensor: bool = False) -> dict[Precision, Artifact]:
+                  per_tensor: bool = False, keep_saved_model: bool = False) -> dict[Precision, Artifact]:
     """Convert ``onnx`` into one .tflite per requested precision inside ``out_dir``.
 
     ``calib_nchw`` holds preprocessed calibration inputs (NCHW float32, as the net sees them); it is
-    required for INT8 and transposed to the NHWC layout of the TFLite graph here.
+    required for INT8 and transposed to the NHWC layout of the TFLite graph here. ``keep_saved_model``
+    leaves onnx2tf's SavedModel in ``out_dir``/WORK_DIR on success (the caller removes it).
     """
     if Precision.INT8 in precisions and (calib_nchw is None or len(calib_nchw) == 0):
         raise EdgeflowError("int8 export needs a non-empty calibration set")
-    work = out_dir / ".onnx2tf"
+    work = out_dir / WORK_DIR
     shutil.rmtree(work, ignore_errors=True)
+    ok = False
     try:
         with native_stderr_captured():  # TensorFlow's C++ start-up and converter chatter
             _onnx2tf(onnx.path, work)
@@ -116,12 +134,16 @@ def export_tflite(onnx: Artifact, out_dir: Path, precisions: list[Precision], *,
                 shutil.copyfile(work / "model_float32.tflite", dst)
             elif p is Precision.FP16:
                 shutil.copyfile(work / "model_float16.tflite", dst)
+            elif p is Precision.MIXED:
+                raise EdgeflowError("the mixed-precision model is made by the int8 fallback (--fallback auto)")
             else:
                 calib = None if calib_nchw is None else np.ascontiguousarray(calib_nchw.transpose(0, 2, 3, 1))
                 with native_stderr_captured():
                     dst.write_bytes(_quantize(work, p, calib, float_io=float_io, per_tensor=per_tensor))
             made[p] = Artifact.of(dst, "tflite", p, onnx.sha256)
+        ok = True
         return made
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if not (ok and keep_saved_model):
+            shutil.rmtree(work, ignore_errors=True)
         shutil.rmtree(out_dir / ".onnx2tf-src", ignore_errors=True)

@@ -84,7 +84,24 @@ def _manifest(s: Section) -> list[str]:
                                                     "git commit": (s.host or {}).get("git_commit")}),
             "<h4>Source</h4>", tables.key_values(m.get("source", {})),
             "<h4>Calibration</h4>", tables.key_values(m.get("calibration") or {"calibration": "none (no int8)"}),
-            "<h4>Artifacts</h4>", tables.rows_table(arts), "<h4>Tool versions</h4>", tables.key_values(m.get("tools", {}))]
+            "<h4>Artifacts</h4>", tables.rows_table(arts), *_fallback(m.get("fallback") or {}),
+            "<h4>Tool versions</h4>", tables.key_values(m.get("tools", {}))]
+
+
+def _fallback(fb: dict) -> list[str]:
+    """``export --fallback auto``: the layers model_mixed.tflite keeps in float, each with its measured effect."""
+    if not fb.get("needed"):
+        return []
+
+    def pct(k: dict, key: str) -> str:
+        return f"{100 * k[key]:.2f}" if key in k else "-"
+
+    rows = [{"op": k["op"], "ONNX activation": k.get("onnx_tensor") or "-", "TFLite tensor": k["tensor"],
+             "error (int8 steps)": f"{k['rmse_per_scale']:.2f}", "agree % without": pct(k, "agreement_without"),
+             "agree % with": pct(k, "agreement_with")} for k in fb.get("kept_float", [])]
+    title = "kept in float" if fb.get("gate_met") else "tried in float"
+    return [f"<h4>Int8 fallback: layers {title}</h4>", f"<p>{escape(fb.get('message', ''))}</p>",
+            *([tables.rows_table(rows)] if rows else [])]
 
 
 def section_html(s: Section, history: Path | None = None) -> str:

@@ -21,10 +21,11 @@ def table(head: list[str], rows: list[str], cls: str = "") -> str:
     return f'<table class="{cls}"><thead><tr>{th}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
 
 
-def _gate_cell(failures, is_ref: bool) -> str:
+def _gate_cell(failures, is_ref: bool, met_by: str | None = None) -> str:
     if is_ref:
         return cell("reference", field="gate", cls="ref")
-    return cell("FAIL: " + "; ".join(failures), field="gate", cls="fail") if failures else cell(
+    met = f" (met by the fallback, {met_by})" if met_by else ""  # export --fallback auto
+    return cell("FAIL: " + "; ".join(failures) + met, field="gate", cls="fail") if failures else cell(
         "ok", field="gate", cls="pass")
 
 
@@ -40,6 +41,7 @@ def parity_table(parity: dict, manifest: dict) -> str:
     """The parity table: one row per runtime × precision, the gate cell green (ok) or red (FAIL)."""
     lat = {(b["runtime"], b["precision"]): b for b in parity.get("latency", [])}
     sizes = {(artifact_runtime(a), a["precision"]): a["bytes"] for a in manifest.get("artifacts", [])}
+    met_by = parity.get("met_by") or {}  # a failed row whose gate a fallback model meets (export --fallback auto)
     rows = []
     for row in (parity["reference"], *parity["rows"]):
         is_ref = row is parity["reference"]
@@ -57,7 +59,8 @@ def parity_table(parity: dict, manifest: dict) -> str:
         cells.append(cell(f"{100 * row['accuracy']:.2f}", field="accuracy", value=row["accuracy"]))
         cells += [cell(_fmt(b.get(k), ".3f"), field=k, value=b.get(k)) for k in ("p50_ms", "p90_ms", "p99_ms")]
         cells += [cell(_fmt(b.get("peak_rss_mb"), ".0f"), field="peak_rss_mb", value=b.get("peak_rss_mb")),
-                  cell(_fmt(size, ".0f", 1 / 1024), field="bytes", value=size), _gate_cell(row["failures"], is_ref)]
+                  cell(_fmt(size, ".0f", 1 / 1024), field="bytes", value=size),
+                  _gate_cell(row["failures"], is_ref, met_by.get(f"{row['runtime']} {row['precision']}"))]
         rows.append(f'<tr data-runtime="{escape(row["runtime"])}" data-precision="{escape(row["precision"])}">'
                     f'{"".join(cells)}</tr>')
     return table(PARITY_HEAD, rows, "parity")

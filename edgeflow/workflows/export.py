@@ -6,6 +6,7 @@ interrupted or failed export never leaves a half-written ``export/<name>/``.
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ import numpy as np
 import torch
 
 from edgeflow.check.latency import BenchRecord, BenchSpec, benchmark
-from edgeflow.check.parity import ParityReport, check_parity, to_markdown
+from edgeflow.check.parity import ParityReport, compare, run, to_markdown
 from edgeflow.data import load_dataset, preprocess
 from edgeflow.errors import EdgeflowError
 from edgeflow.export.artifact import Artifact, Precision
@@ -24,9 +25,10 @@ from edgeflow.export.inspect import inspect_onnx, inspect_tflite
 from edgeflow.export.manifest import build_manifest
 from edgeflow.export.onnx import ONNX_FILE, export_onnx, import_onnx
 from edgeflow.export.quantize import QDQ_FILE, quantize_onnx_fastest
-from edgeflow.export.tflite import export_tflite
+from edgeflow.export.tflite import WORK_DIR, export_tflite
 from edgeflow.files import atomic_write, check_output_folder, staged_folder, write_json
 from edgeflow.paths import export_dir
+from edgeflow.workflows.fallback import add_to_manifest, check_fallback, mend_int8
 from edgeflow.workflows.litert_path import ConvertedFiles, convert_second
 from edgeflow.runtimes.base import Runner
 from edgeflow.runtimes.onnxruntime_runner import OnnxRuntimeRunner
@@ -60,6 +62,7 @@ class ExportOptions:
     card: ModelCard | None = None  # a user's own net: its input contract (then NAME is any zoo.sources spec)
     module: torch.nn.Module | None = None  # a live net handed over by the Python API (needs ``card``)
     converters: tuple[str, ...] = ("onnx2tf",)  # onnx2tf and/or litert-torch (workflows.litert_path)
+    fallback: str = "none"  # "auto": when full int8 misses its gate, keep a few layers float (workflows.fallback)
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,7 @@ Step = Callable[[str], None]
 
 def run_export(name: str, opts: ExportOptions, step: Step = lambda _: None) -> ExportResult:
     """Export ``name`` and check it. A broken gate does not raise: ``bool(result.parity)`` is False."""
+    check_fallback(opts.fallback, opts.precisions, opts.converters)
     card = opts.card or get_card(name)
     gates = {**card.tolerances, **opts.gates}
     out = check_output_folder(opts.out_dir or export_dir() / card.name, force=opts.force)  # before any work
@@ -89,18 +93,21 @@ def run_export(name: str, opts: ExportOptions, step: Step = lambda _: None) -> E
     t0 = time.perf_counter()
     with staged_folder(out, force=opts.force) as stage:
         made = _convert(name, model, card, source, stage, opts, step)
-        manifest = build_manifest(card=card, source=source, calibration=made.calib_info, artifacts=made.artifacts,
-                                  tflite_info=made.info, parity_data=_data_spec(opts),
-                                  converted={**made.second.manifest_fields, **made.qdq_fields},
-                                  converter_failures=made.second.failures)
-        write_json(stage / "manifest.json", manifest)
         seconds.update(convert=time.perf_counter() - t0, **made.seconds)
 
         step(f"parity on {len(test)} {test.name} test images")
         x = preprocess(test.images, card.mean, card.std)
-        # parity uses every core; opts.threads is for the latency runs
-        report = check_parity(_reference(model, name), made.runners(), x, test.labels, gates=gates,
-                              data_sha256=test.sha256())
+        try:  # parity uses every core; opts.threads is for the latency runs
+            report, fallback = _parity(_reference(model, name), made, stage, x, test, gates, opts, step)
+        finally:
+            shutil.rmtree(stage / WORK_DIR, ignore_errors=True)  # onnx2tf's SavedModel, kept for the fallback
+        manifest = build_manifest(card=card, source=source, calibration=made.calib_info, artifacts=made.artifacts,
+                                  tflite_info=made.info, parity_data=_data_spec(opts),
+                                  converted={**made.second.manifest_fields, **made.qdq_fields},
+                                  converter_failures=made.second.failures)
+        if fallback is not None:
+            add_to_manifest(manifest, fallback)
+        write_json(stage / "manifest.json", manifest)
         seconds["parity"] = time.perf_counter() - t0 - seconds["convert"]
 
         records: list[BenchRecord] = []
@@ -116,6 +123,19 @@ def run_export(name: str, opts: ExportOptions, step: Step = lambda _: None) -> E
     return ExportResult(out, manifest, report, tuple(records), seconds)
 
 
+def _parity(reference: Runner, made: "_Converted", stage: Path, x: np.ndarray, test, gates: dict[str, float],
+            opts: ExportOptions, step: Step) -> tuple[ParityReport, dict | None]:
+    """Every runtime against the reference on ``x`` (``test``'s images, preprocessed); then, with
+    ``--fallback auto``, the mixed model where full int8 missed its gate."""
+    ref = run(reference, x)
+    outputs = [run(c, x) for c in made.runners()]
+    report = compare(ref, outputs, test.labels, gates=gates, data_sha256=test.sha256())
+    if opts.fallback != "auto":
+        return report, None
+    return mend_int8(made, stage / WORK_DIR, stage, ref, outputs, x, test.labels, report, per_tensor=opts.per_tensor,
+                     step=step)
+
+
 @dataclass
 class _Converted:
     """Every file one export wrote, by stage: ONNX (absent when litert-torch is the only converter), the
@@ -129,6 +149,7 @@ class _Converted:
     calib_info: dict | None
     seconds: dict[str, float]  # per converter: its conversion alone (after the shared ONNX and calibration)
     qdq_fields: dict[str, dict] = field(default_factory=dict)  # the QDQ file's activation type, as measured
+    calib: np.ndarray | None = None  # the calibration inputs (NCHW), for the int8 fallback
 
     @property
     def artifacts(self) -> list[Artifact]:
@@ -153,7 +174,7 @@ def _convert(name: str, model: torch.nn.Module | None, card: ModelCard, source: 
     if with_onnx:
         step(f"convert to TFLite ({', '.join(p.value for p in precisions)})")
         tflite = export_tflite(onnx, stage, precisions, calib_nchw=calib, float_io=opts.float_io,
-                               per_tensor=opts.per_tensor)
+                               per_tensor=opts.per_tensor, keep_saved_model=opts.fallback == "auto")
         seconds["convert_onnx2tf"] = time.perf_counter() - t0
     second, t0 = ConvertedFiles(), time.perf_counter()
     if "litert-torch" in opts.converters:
@@ -164,7 +185,7 @@ def _convert(name: str, model: torch.nn.Module | None, card: ModelCard, source: 
     if Precision.INT8 in info and not info[Precision.INT8]["fully_integer"]:
         raise EdgeflowError(f"the int8 TFLite file is not fully integer: {info[Precision.INT8]['tensor_dtypes']}")
     onnx_q, qdq_fields = _qdq_onnx(onnx, calib, stage, opts, step) if opts.onnx_int8 and with_onnx else (None, {})
-    return _Converted(onnx, onnx_q, tflite, info, second, calib_info, seconds, qdq_fields)
+    return _Converted(onnx, onnx_q, tflite, info, second, calib_info, seconds, qdq_fields, calib)
 
 
 def _float_onnx(name: str, model: torch.nn.Module | None, card: ModelCard, source: dict, stage: Path,

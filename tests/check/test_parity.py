@@ -67,3 +67,24 @@ def test_nan_and_shape_mismatch_are_input_errors():
         run(ArrayRunner("tflite", "int8", np.full_like(REF, np.nan)))
     with pytest.raises(EdgeflowError, match="shape"):
         run(ArrayRunner("tflite", "fp32", REF[:, :5]))
+
+
+def test_a_failed_row_met_by_a_passing_fallback_row_passes_the_report():
+    """export --fallback auto: the int8 row keeps its failure, the report passes only while the row named in
+    ``met_by`` holds the gate itself."""
+    from dataclasses import replace
+
+    worse = REF.copy()
+    worse[:2] = -worse[:2]  # int8: a 2 pp drop, over the 1 pp gate
+    slightly = REF.copy()
+    slightly[:1] = -slightly[:1]
+    gates = {**DEFAULT_TOLERANCES, "mixed_max_accuracy_drop_pp": DEFAULT_TOLERANCES["int8_max_accuracy_drop_pp"]}
+    report = check_parity(ArrayRunner("pytorch", "fp32", REF), [ArrayRunner("tflite", "int8", worse),
+                          ArrayRunner("tflite", "mixed", slightly)], X, LABELS, gates=gates)
+    assert not report  # nothing named yet
+    met = replace(report, met_by={"tflite int8": "tflite mixed"})
+    assert met and met.rows[0].failures and met.to_dict()["passed"] and met.to_dict()["met_by"]
+    failing_mixed = check_parity(ArrayRunner("pytorch", "fp32", REF), [ArrayRunner("tflite", "int8", worse),
+                                 ArrayRunner("tflite", "mixed", worse)], X, LABELS, gates=gates)
+    assert not replace(failing_mixed, met_by={"tflite int8": "tflite mixed"})
+    assert not replace(report, met_by={"tflite int8": "tflite fp16"})  # a row that is not there meets nothing
