@@ -3,10 +3,11 @@
     .venv/bin/python bench/bench_int8.py [--iters 200] [--cases sep_res18_s3@28,cresnet50@224]
 
 One export per case with every runtime timed in its own process, 1 thread, in one run on one machine:
-TFLite fp32, TFLite int8 (full integer), ONNX Runtime fp32 and ONNX Runtime int8 (QDQ; int8 and uint8
-activations both timed, the faster kept). sep_res18_s3 runs at its card's 28×28 with its committed weights;
+TFLite fp32, TFLite int8 (full integer), TFLite ``--optimize latency`` (the op types this CPU runs slower
+in int8 kept in float, where that is faster; not fully integer), ONNX Runtime fp32 and ONNX Runtime int8
+(QDQ; int8 and uint8 activations both timed, the faster kept). sep_res18_s3 runs at its card's 28×28 with its committed weights;
 cresnet50 at 224×224 RGB with random weights (latency does not depend on the weights; its accuracy gates
-are meaningless there and not reported). Ratios are speed-ups over TFLite fp32 (> 1: faster). Writes
+are meaningless there: not reported, and opened so that latency mode's candidates are timed). Ratios are speed-ups over TFLite fp32 (> 1: faster). Writes
 bench/results/int8.json and prints the Markdown table for BENCHMARKS.md.
 """
 
@@ -32,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def _options(case: str, out: Path, iters: int) -> tuple[str, ExportOptions]:
     name, size = case.split("@")
     common = dict(precisions=(Precision.FP32, Precision.INT8), onnx_int8=True, out_dir=out, bench_iters=iters,
-                  threads=1, parity_samples=500)
+                  threads=1, parity_samples=500, optimize="latency")
     if size == "28":
         return name, ExportOptions(**common)
     from edgeflow.zoo.contract import user_contract
@@ -41,8 +42,9 @@ def _options(case: str, out: Path, iters: int) -> tuple[str, ExportOptions]:
     module = create_model(name, img_size=int(size), in_chans=3, num_classes=10).eval()
     card = user_contract(f"{name}_{size}", case, input_shape=f"3,{size},{size}", mean="0.5,0.5,0.5",
                          std="0.5,0.5,0.5", data="fashion-mnist-embedded")
+    open_gates = {"int8_min_agreement": 0.0, "int8_max_accuracy_drop_pp": 100.0}  # random weights
     return f"{name}_{size}", ExportOptions(**{**common, "parity_samples": 100}, calib_samples=100, card=card,
-                                           module=module)
+                                           module=module, gates=open_gates)
 
 
 def measure(case: str, iters: int) -> dict:
@@ -53,7 +55,11 @@ def measure(case: str, iters: int) -> dict:
     (qdq,) = [a for a in result.manifest["artifacts"] if a["file"] == "model_int8_qdq.onnx"]
     choice = qdq["activations"]
     base = p50["tflite fp32"]
-    row = {"case": case, "p50_ms": p50, "ort_int8_activations": choice,
+    opt = result.manifest["optimize"]
+    latency_mode = {"float_ops": opt["float_ops"], "message": opt["message"],
+                    "slower_in_int8": {r["type"]: round(r["int8_over_fp32"], 2) for r in opt["slower_in_int8"]},
+                    "candidates": opt["candidates"], "fingerprint": opt["fingerprint"]}
+    row = {"case": case, "p50_ms": p50, "ort_int8_activations": choice, "latency_mode": latency_mode,
            "speedup_vs_tflite_fp32": {k: round(base / v, 3) for k, v in p50.items()}}
     if case.endswith("@28"):  # committed weights: the accuracy cost is meaningful
         ref = result.parity.reference
@@ -72,14 +78,17 @@ def main() -> None:
         rows.append(measure(case, a.iters))
     out = {"machine": cpu_description(), "tools": tool_versions(), "iters": a.iters, "threads": 1, "rows": rows}
     (ROOT / "bench" / "results" / "int8.json").write_text(json.dumps(out, indent=2) + "\n")
-    cols = ["tflite fp32", "tflite int8", "onnxruntime fp32", "onnxruntime int8"]
+    cols = ["tflite fp32", "tflite int8", "tflite latency", "onnxruntime fp32", "onnxruntime int8"]
     print("| case | " + " | ".join(f"{c} p50 ms (speed-up)" for c in cols) + " | ORT int8 activations (S8S8 / U8S8 ms) |")
     print("|---" * (len(cols) + 2) + "|")
     for r in rows:
-        cells = [f"{r['p50_ms'][c]:.3f} ({r['speedup_vs_tflite_fp32'][c]:.2f}×)" for c in cols]
+        cells = [f"{r['p50_ms'][c]:.3f} ({r['speedup_vs_tflite_fp32'][c]:.2f}×)" if c in r["p50_ms"] else "none"
+                 for c in cols]
         ch = r["ort_int8_activations"]
         print(f"| {r['case']} | " + " | ".join(cells) + f" | {ch['activation_type']} "
               f"({ch['p50_ms']['int8']:.3f} / {ch['p50_ms']['uint8']:.3f}) |")
+    for r in rows:
+        print(f"- {r['case']}: latency mode: {r['latency_mode']['message']}")
 
 
 if __name__ == "__main__":

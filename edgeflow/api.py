@@ -17,7 +17,7 @@ def export_model(model: "nn.Module | str", *, out: str | Path, input_shape: Sequ
            std: Sequence[float] | None = None, data: str = "fashion-mnist-embedded", data_dir: str | Path | None = None,
            int8: bool = True, checkpoint: str | Path | None = None, random_init: bool = False, force: bool = False,
            parity_samples: int | None = None, calib_samples: int = 500, bench: bool = False,
-           fallback: str = "none") -> "ExportResult":
+           fallback: str = "none", optimize: str = "none", target: str | None = None) -> "ExportResult":
     """Export ``model`` to ONNX and TFLite (fp32, and full int8 with ``int8``), check parity on ``data``.
 
     ``model`` is a live ``nn.Module`` (its weights as they are now) or a string as on the command line (a
@@ -25,7 +25,9 @@ def export_model(model: "nn.Module | str", *, out: str | Path, input_shape: Sequ
     needs ``input_shape`` (C, H, W); ``classes`` default to the data's, ``mean``/``std`` to 0 and 1.
     Returns an ``ExportResult``: ``bool(result.parity)`` tells whether every gate held; ``result.out_dir``
     holds the files. ``fallback="auto"`` (with ``int8``): when full int8 misses its gate, also a mixed model
-    with the fewest layers kept in float that meets it (as ``edgeflow export --fallback auto``). Bad input
+    with the fewest layers kept in float that meets it (as ``edgeflow export --fallback auto``);
+    ``optimize="latency"``: also the model that keeps in float the op types ``target`` (a device profile,
+    default local) runs slower in int8, when faster there (as ``--optimize latency``). Bad input
     raises ``edgeflow.errors.EdgeflowError`` with the message the CLI prints.
     """
     import torch.nn as nn
@@ -49,6 +51,7 @@ def export_model(model: "nn.Module | str", *, out: str | Path, input_shape: Sequ
                          checkpoint=Path(checkpoint) if checkpoint else None, random_init=random_init,
                          out_dir=Path(out), force=force, data=data, data_dir=Path(data_dir) if data_dir else None,
                          parity_samples=parity_samples, calib_samples=calib_samples, bench=bench, card=contract,
-                         module=model if isinstance(model, nn.Module) else None, fallback=fallback)
+                         module=model if isinstance(model, nn.Module) else None, fallback=fallback,
+                         optimize=optimize, target=target)
     return run_export(spec, opts)
 

@@ -19,6 +19,11 @@ def export(
     per_tensor: PerTensor = False,
     fallback: Annotated[str, typer.Option(help="auto: when full int8 misses its gate, also write model_mixed.tflite "
                                           "with the fewest layers kept in float that meet it (none: off).")] = "none",
+    optimize: Annotated[str, typer.Option(help="latency: also write model_latency.tflite, keeping in float the op "
+                                          "types --target runs slower in int8 (measured there), when that is "
+                                          "faster than full int8 and meets the int8 gate (none: off).")] = "none",
+    target: Annotated[Optional[str], typer.Option(help="Device profile --optimize latency profiles and times on "
+                                                  "(see `edgeflow devices list`) [default: local].")] = None,
     checkpoint: Checkpoint = None,
     random_init: RandomInit = False,
     out: Annotated[Optional[Path], typer.Option(help="Output folder [default: export/NAME].")] = None,
@@ -53,11 +58,15 @@ def export(
     on ONNX Runtime fp32). Your own net needs its input contract: --input-shape C,H,W (read from an .onnx)
     with --mean/--std and --classes (default: the --data folder's class names), or --card FILE.
 
-    Writes export/NAME/: model.onnx, model_fp32.tflite[, model_int8.tflite[, model_mixed.tflite]],
+    Writes export/NAME/: model.onnx, model_fp32.tflite[, model_int8.tflite[, model_mixed.tflite,
+    model_latency.tflite]],
     manifest.json, parity.json.
     With --int8 --fallback auto, a full-int8 model that misses its int8 gate (--max-int8-drop,
     --min-int8-agreement) is mended: layers are kept in float, worst first (TF quantization debugger), until
     the gate holds; model_int8.tflite stays fully integer, the result is model_mixed.tflite (float I/O).
+    With --int8 --optimize latency [--target DEVICE], the fp32 and int8 files are profiled op by op on the
+    device; op types that run slower in int8 there (e.g. depthwise convs on x86) are kept in float when that
+    makes the model faster than full int8 within the int8 gate: model_latency.tflite, not fully integer.
 
     Exit 0 when every gate holds (an int8 miss that the fallback meets included), 1 when a parity gate fails,
     2 on bad input.
@@ -77,5 +86,6 @@ def export(
                          converters=parse_converters(converter), threads=threads,
                          bench_iters=bench_iters, bench=not no_bench,
                          gates=gate_overrides(max_abs_diff, min_agreement, max_int8_drop, min_int8_agreement),
-                         exit=exit_, card=contract, fallback=fallback)
+                         exit=exit_, card=contract, fallback=fallback,
+                         optimize=optimize, target=target)
     run_and_report(name, opts, json_out=json_out)

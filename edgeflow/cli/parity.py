@@ -76,9 +76,9 @@ def parity(
         chosen = tuple(Precision(p.strip()) for p in precisions.split(",") if p.strip())
     except ValueError as e:
         raise EdgeflowError(f"unknown precision in {precisions!r}; use some of {ALL_PRECISIONS}") from e
-    if Precision.MIXED in chosen:  # made only by the fallback, from a full-int8 model that misses its gate
-        raise EdgeflowError("the mixed model is made by `edgeflow export NAME --int8 --fallback auto`; "
-                            f"--precisions takes some of {ALL_PRECISIONS}")
+    if Precision.MIXED in chosen or Precision.LATENCY in chosen:  # made from a full-int8 model by export only
+        raise EdgeflowError("the mixed model is made by `edgeflow export NAME --int8 --fallback auto`, the latency "
+                            f"model by `... --int8 --optimize latency`; --precisions takes some of {ALL_PRECISIONS}")
     if layers and not onnx_int8:
         raise EdgeflowError("--layers compares the float and int8 ONNX models: drop --no-onnx-int8")
     opts = ExportOptions(precisions=chosen, onnx_int8=onnx_int8, per_tensor=per_tensor, checkpoint=checkpoint,

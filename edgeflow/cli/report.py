@@ -72,6 +72,9 @@ def run_and_report(name: str, opts, *, json_out: bool, publish_run: bool = True)
                 console.print(f"[yellow]{artifact_runtime(a)} int8 is not fully integer: {floats} float32 "
                               f"tensors; {io}[/yellow]")
         _print_fallback(result.manifest.get("fallback"))
+        if result.manifest.get("optimize"):  # --optimize latency: what it kept float and how fast, or why nothing
+            opt = result.manifest["optimize"]
+            console.print(f"[{'green' if opt['float_ops'] else 'yellow'}]latency mode: {opt['message']}[/]")
         console.print(f"wrote {result.out_dir} (convert {result.seconds['convert']:.1f} s, parity "
                       f"{result.seconds['parity']:.1f} s, latency {result.seconds['bench']:.1f} s)")
     if not result.parity:

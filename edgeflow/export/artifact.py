@@ -17,6 +17,7 @@ class Precision(str, Enum):
     DYNAMIC = "dynamic"  # int8 weights, float activations
     INT8 = "int8"  # full integer: int8 weights and activations
     MIXED = "mixed"  # int8 but for a few layers kept in float (export --fallback auto)
+    LATENCY = "latency"  # int8 but for the op types the target runs faster in float (export --optimize latency)
 
 
 @dataclass(frozen=True)

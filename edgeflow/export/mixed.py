@@ -69,11 +69,13 @@ class MixedQuantizer:
             rows.append(LayerScore(r["tensor_name"], r["op_name"], score))
         return sorted(rows, key=lambda s: -s.rmse_per_scale)
 
-    def build(self, keep_float: list[str]) -> bytes:
-        """The int8 model with the layers named in ``keep_float`` (TFLite tensor names) left in float."""
+    def build(self, keep_float: list[str] = (), *, float_ops: list[str] = ()) -> bytes:
+        """The int8 model with the layers named in ``keep_float`` (TFLite tensor names) and every op of the
+        types in ``float_ops`` (TFLite builtin names, e.g. DEPTHWISE_CONV_2D) left in float."""
         import tensorflow as tf
 
-        options = tf.lite.experimental.QuantizationDebugOptions(denylisted_nodes=list(keep_float))
+        options = tf.lite.experimental.QuantizationDebugOptions(denylisted_nodes=list(keep_float),
+                                                                denylisted_ops=list(float_ops))
         with native_output_captured():
             self._debugger.options = options  # re-quantizes the calibrated model (no new calibration)
             return self._debugger.get_nondebug_quantized_model()

@@ -18,7 +18,7 @@ from edgeflow.runtimes.quiet import native_stderr_captured
 
 FILE_NAMES = {Precision.FP32: "model_fp32.tflite", Precision.FP16: "model_fp16.tflite",
               Precision.DYNAMIC: "model_dynamic.tflite", Precision.INT8: "model_int8.tflite",
-              Precision.MIXED: "model_mixed.tflite"}
+              Precision.MIXED: "model_mixed.tflite", Precision.LATENCY: "model_latency.tflite"}
 WORK_DIR = ".onnx2tf"  # onnx2tf's SavedModel inside the output folder, while the export runs
 
 
@@ -134,8 +134,9 @@ def export_tflite(onnx: Artifact, out_dir: Path, precisions: list[Precision], *,
                 shutil.copyfile(work / "model_float32.tflite", dst)
             elif p is Precision.FP16:
                 shutil.copyfile(work / "model_float16.tflite", dst)
-            elif p is Precision.MIXED:
-                raise EdgeflowError("the mixed-precision model is made by the int8 fallback (--fallback auto)")
+            elif p in (Precision.MIXED, Precision.LATENCY):
+                raise EdgeflowError(f"the {p.value} model is made by export --int8 with --fallback auto or "
+                                    "--optimize latency")
             else:
                 calib = None if calib_nchw is None else np.ascontiguousarray(calib_nchw.transpose(0, 2, 3, 1))
                 with native_stderr_captured():

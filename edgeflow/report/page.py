@@ -85,6 +85,7 @@ def _manifest(s: Section) -> list[str]:
             "<h4>Source</h4>", tables.key_values(m.get("source", {})),
             "<h4>Calibration</h4>", tables.key_values(m.get("calibration") or {"calibration": "none (no int8)"}),
             "<h4>Artifacts</h4>", tables.rows_table(arts), *_fallback(m.get("fallback") or {}),
+            *_latency_mode(m.get("optimize") or {}),
             "<h4>Tool versions</h4>", tables.key_values(m.get("tools", {}))]
 
 
@@ -102,6 +103,19 @@ def _fallback(fb: dict) -> list[str]:
     title = "kept in float" if fb.get("gate_met") else "tried in float"
     return [f"<h4>Int8 fallback: layers {title}</h4>", f"<p>{escape(fb.get('message', ''))}</p>",
             *([tables.rows_table(rows)] if rows else [])]
+
+
+def _latency_mode(opt: dict) -> list[str]:
+    """``export --optimize latency``: the op types slower in int8 on the target, and each candidate's time."""
+    if not opt:
+        return []
+    slow = [{"op type": r["type"], "int8 / fp32 time": f"{r['int8_over_fp32']:.2f}×"}
+            for r in opt.get("slower_in_int8", [])]
+    cands = [{"kept in float": " + ".join(c["float_ops"]), "median µs": f"{c['median_us']:.0f}",
+              "× full int8": f"{c['speedup_vs_int8']:.2f}", "× fp32": f"{c['speedup_vs_fp32']:.2f}"}
+             for c in opt.get("candidates", [])]
+    return [f"<h4>Latency mode on {escape(str(opt.get('target')))}</h4>", f"<p>{escape(opt.get('message', ''))}</p>",
+            *([tables.rows_table(slow)] if slow else []), *([tables.rows_table(cands)] if cands else [])]
 
 
 def section_html(s: Section, history: Path | None = None) -> str:

@@ -28,6 +28,7 @@ from edgeflow.export.quantize import QDQ_FILE, quantize_onnx_fastest
 from edgeflow.export.tflite import WORK_DIR, export_tflite
 from edgeflow.files import atomic_write, check_output_folder, staged_folder, write_json
 from edgeflow.paths import export_dir
+from edgeflow.workflows import latency_mode
 from edgeflow.workflows.fallback import add_to_manifest, check_fallback, mend_int8
 from edgeflow.workflows.litert_path import ConvertedFiles, convert_second
 from edgeflow.runtimes.base import Runner
@@ -63,6 +64,8 @@ class ExportOptions:
     module: torch.nn.Module | None = None  # a live net handed over by the Python API (needs ``card``)
     converters: tuple[str, ...] = ("onnx2tf",)  # onnx2tf and/or litert-torch (workflows.litert_path)
     fallback: str = "none"  # "auto": when full int8 misses its gate, keep a few layers float (workflows.fallback)
+    optimize: str = "none"  # "latency": keep float the op types the target runs slower in int8 (latency_mode)
+    target: str | None = None  # the device --optimize latency measures on (a device profile; default local)
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,7 @@ Step = Callable[[str], None]
 def run_export(name: str, opts: ExportOptions, step: Step = lambda _: None) -> ExportResult:
     """Export ``name`` and check it. A broken gate does not raise: ``bool(result.parity)`` is False."""
     check_fallback(opts.fallback, opts.precisions, opts.converters)
+    target = latency_mode.check_optimize(opts.optimize, opts.target, opts.precisions, opts.converters)
     card = opts.card or get_card(name)
     gates = {**card.tolerances, **opts.gates}
     out = check_output_folder(opts.out_dir or export_dir() / card.name, force=opts.force)  # before any work
@@ -98,7 +102,8 @@ def run_export(name: str, opts: ExportOptions, step: Step = lambda _: None) -> E
         step(f"parity on {len(test)} {test.name} test images")
         x = preprocess(test.images, card.mean, card.std)
         try:  # parity uses every core; opts.threads is for the latency runs
-            report, fallback = _parity(_reference(model, name), made, stage, x, test, gates, opts, step)
+            report, fallback, optimized = _parity(_reference(model, name), made, stage, x, test, gates, opts,
+                                                  target, step)
         finally:
             shutil.rmtree(stage / WORK_DIR, ignore_errors=True)  # onnx2tf's SavedModel, kept for the fallback
         manifest = build_manifest(card=card, source=source, calibration=made.calib_info, artifacts=made.artifacts,
@@ -107,6 +112,8 @@ def run_export(name: str, opts: ExportOptions, step: Step = lambda _: None) -> E
                                   converter_failures=made.second.failures)
         if fallback is not None:
             add_to_manifest(manifest, fallback)
+        if optimized is not None:
+            latency_mode.add_to_manifest(manifest, optimized)
         write_json(stage / "manifest.json", manifest)
         seconds["parity"] = time.perf_counter() - t0 - seconds["convert"]
 
@@ -124,16 +131,22 @@ def run_export(name: str, opts: ExportOptions, step: Step = lambda _: None) -> E
 
 
 def _parity(reference: Runner, made: "_Converted", stage: Path, x: np.ndarray, test, gates: dict[str, float],
-            opts: ExportOptions, step: Step) -> tuple[ParityReport, dict | None]:
+            opts: ExportOptions, target, step: Step) -> tuple[ParityReport, dict | None, dict | None]:
     """Every runtime against the reference on ``x`` (``test``'s images, preprocessed); then, with
-    ``--fallback auto``, the mixed model where full int8 missed its gate."""
+    ``--fallback auto``, the mixed model where full int8 missed its gate, and with ``--optimize latency``
+    the model that runs fastest on ``target``. Returns the report and the two manifest records."""
     ref = run(reference, x)
     outputs = [run(c, x) for c in made.runners()]
     report = compare(ref, outputs, test.labels, gates=gates, data_sha256=test.sha256())
-    if opts.fallback != "auto":
-        return report, None
-    return mend_int8(made, stage / WORK_DIR, stage, ref, outputs, x, test.labels, report, per_tensor=opts.per_tensor,
-                     step=step)
+    fallback = optimized = None
+    if opts.fallback == "auto":
+        report, fallback = mend_int8(made, stage / WORK_DIR, stage, ref, outputs, x, test.labels, report,
+                                     per_tensor=opts.per_tensor, step=step)
+    if target is not None:
+        report, optimized = latency_mode.optimize_latency(
+            made, stage / WORK_DIR, stage, ref, x, test.labels, report, target=target,
+            per_tensor=opts.per_tensor, threads=opts.threads, iters=min(opts.bench_iters, 100), step=step)
+    return report, fallback, optimized
 
 
 @dataclass
@@ -174,7 +187,8 @@ def _convert(name: str, model: torch.nn.Module | None, card: ModelCard, source: 
     if with_onnx:
         step(f"convert to TFLite ({', '.join(p.value for p in precisions)})")
         tflite = export_tflite(onnx, stage, precisions, calib_nchw=calib, float_io=opts.float_io,
-                               per_tensor=opts.per_tensor, keep_saved_model=opts.fallback == "auto")
+                               per_tensor=opts.per_tensor,
+                               keep_saved_model=opts.fallback == "auto" or opts.optimize == "latency")
         seconds["convert_onnx2tf"] = time.perf_counter() - t0
     second, t0 = ConvertedFiles(), time.perf_counter()
     if "litert-torch" in opts.converters:

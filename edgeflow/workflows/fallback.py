@@ -83,9 +83,10 @@ def add_to_manifest(manifest: dict, fallback: dict) -> None:
             entry.update(kept_float=fallback["kept_float"], gate_met=fallback["gate_met"])
 
 
-def mixed_gates(gates: dict[str, float]) -> dict[str, float]:
-    """The int8 gates, under the mixed model's precision: the fallback has to meet what full int8 missed."""
-    return {f"{Precision.MIXED.value}_{k[len('int8_'):]}": v for k, v in gates.items() if k.startswith("int8_")}
+def mixed_gates(gates: dict[str, float], precision: Precision = Precision.MIXED) -> dict[str, float]:
+    """The int8 gates, under a partly-float model's precision (the fallback's mixed model, latency mode's
+    model): it has to meet what full int8 has to."""
+    return {f"{precision.value}_{k[len('int8_'):]}": v for k, v in gates.items() if k.startswith("int8_")}
 
 
 @dataclass

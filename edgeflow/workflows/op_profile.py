@@ -9,12 +9,16 @@ what the model costs (e.g. caches, threads or delegate partitions behave differe
 
 from __future__ import annotations
 
+import tarfile
 from collections import defaultdict
 from pathlib import Path
+
+import numpy as np
 
 from edgeflow.check.verdict import int8_verdict
 from edgeflow.devices.op_cut import CutOp, cut_ops
 from edgeflow.devices.transport import Transport
+from edgeflow.errors import EdgeflowError
 from edgeflow.runtimes.remote import SCRIPT, RemoteSession, _parse, _script_argv, label_fingerprint
 
 SUM_TOLERANCE = 0.25  # |sum of per-op medians / whole-model median - 1| allowed
@@ -49,6 +53,37 @@ def profile_on_device(transport: Transport, models: dict[str, Path], *, threads:
                                       emulated=emulated, fp32_ops=fp32["ops"])
                          if result["int8_speedup"] is not None else [])
     return result
+
+
+def time_models_on_device(transport: Transport, models: dict[str, Path], *, threads: int = 1, iters: int = 100,
+                          rounds: int = 3) -> dict:
+    """Whole-model latency of every model in ``models`` on the device, in one script process: the models go
+    in the tar the script times one by one (``--profile-ops``), ``rounds`` times interleaved (a slow spell
+    of a shared machine hits every model alike). Returns per label the median µs of its rounds' medians,
+    and the fingerprint."""
+    warmup = max(2, iters // 10)
+    labels = list(models)
+    with RemoteSession(transport) as s:
+        s.push_once(SCRIPT, "ondevice_bench.py")
+        tar_path = s.local / "whole_models.tar"
+        with tarfile.open(tar_path, "w") as tar:
+            for r in range(rounds):
+                for k, label in enumerate(labels):
+                    tar.add(models[label], arcname=f"{r:02d}_{k:02d}.tflite")
+        first = models[labels[0]]
+        argv = _script_argv(transport, s.dir, [
+            "--model", s.push_once(first, first.name), "--threads", str(threads), "--warmup", str(warmup),
+            "--iters", str(warmup), "--profile-ops", s.push_once(tar_path, tar_path.name)])
+        rec = label_fingerprint(_parse(transport, transport.run_tracked(argv, s.dir), "whole-model timing"),
+                                transport.profile)
+    times: dict[str, list[float]] = {label: [] for label in labels}
+    for entry in rec["profile"]["ops"]:
+        if "error" in entry:
+            raise EdgeflowError(f"a model did not run on {transport.profile.name}: {entry['error']}")
+        times[labels[int(entry["file"].split("_")[1].split(".")[0])]].append(entry["median_us"])
+    return {"median_us": {label: float(np.median(t)) for label, t in times.items()},
+            "rounds_us": times, "fingerprint": rec.get("fingerprint") or {}, "threads": threads, "iters": iters,
+            "rounds": rounds}
 
 
 def summarize(measured: dict, cut: list[CutOp]) -> dict:

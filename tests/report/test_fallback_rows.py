@@ -49,3 +49,15 @@ def test_the_page_lists_the_layers_kept_in_float():
     assert "layers kept in float" in html and "/features/features.0/conv1/x" in html
     assert "98.87" in html and "99.42" in html and "2.57" in html
     assert _fallback({"needed": False, "gate_met": True, "kept_float": []}) == []  # full int8 held: nothing to say
+
+
+def test_the_page_shows_what_latency_mode_measured_and_kept_float():
+    from edgeflow.report.page import _latency_mode
+
+    rec = {"target": "local", "message": "DEPTHWISE_CONV_2D kept in float: 1.23× the speed of full int8",
+           "slower_in_int8": [{"type": "DEPTHWISE_CONV_2D", "int8_over_fp32": 1.822, "us": {}}],
+           "candidates": [{"float_ops": ["DEPTHWISE_CONV_2D"], "median_us": 291.7, "speedup_vs_int8": 1.228,
+                           "speedup_vs_fp32": 1.224}]}
+    html = "".join(_latency_mode(rec))
+    assert "Latency mode on local" in html and "1.82×" in html and "292" in html and "1.23" in html
+    assert _latency_mode({}) == []  # not asked for: nothing on the page
