@@ -40,11 +40,28 @@ def _options(case: str, out: Path, iters: int) -> tuple[str, ExportOptions]:
     from edgeflow.zoo.registry import create_model
 
     module = create_model(name, img_size=int(size), in_chans=3, num_classes=10).eval()
+    folder = _image_folder(out.parent / "images")  # real images, resized to the contract by the folder reader
     card = user_contract(f"{name}_{size}", case, input_shape=f"3,{size},{size}", mean="0.5,0.5,0.5",
-                         std="0.5,0.5,0.5", data="fashion-mnist-embedded")
+                         std="0.5,0.5,0.5", data=str(folder))
     open_gates = {"int8_min_agreement": 0.0, "int8_max_accuracy_drop_pp": 100.0}  # random weights
     return f"{name}_{size}", ExportOptions(**{**common, "parity_samples": 100}, calib_samples=100, card=card,
-                                           module=module, gates=open_gates)
+                                           module=module, gates=open_gates, data=str(folder))
+
+
+def _image_folder(root: Path, per_class: int = 10) -> Path:
+    """train/ and test/ ImageFolders of real Fashion-MNIST images (PNG), ``per_class`` per class and split."""
+    import numpy as np
+    from PIL import Image
+
+    from edgeflow.data import load_dataset
+
+    for split in ("train", "test"):
+        ds = load_dataset("fashion-mnist-embedded", split)
+        for label, name in enumerate(ds.classes):
+            (root / split / name).mkdir(parents=True, exist_ok=True)
+            for i, idx in enumerate(np.flatnonzero(ds.labels == label)[:per_class]):
+                Image.fromarray(ds.images[idx, 0]).save(root / split / name / f"{i:03d}.png")
+    return root
 
 
 def measure(case: str, iters: int) -> dict:
